@@ -1,0 +1,146 @@
+package check
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gpcheck/gpcheck/harness/client"
+	"github.com/gpcheck/gpcheck/harness/flow"
+	"github.com/gpcheck/gpcheck/harness/load"
+	"github.com/gpcheck/gpcheck/reports"
+)
+
+func TestRateIsFloored(t *testing.T) {
+	tests := []struct {
+		done, all int
+		want      float64
+	}{
+		{20, 20, 100},
+		{19, 20, 95},
+		{9999, 10000, 99.99},
+		{199999, 200000, 99.99},
+		{1, 3, 33.33},
+		{0, 0, 0},
+	}
+	for _, tt := range tests {
+		if got := Rate(tt.done, tt.all); got != tt.want {
+			t.Errorf("Rate(%d, %d) = %v, want %v", tt.done, tt.all, got, tt.want)
+		}
+	}
+}
+
+// user builds a result whose user received exactly its own events.
+func user(i int) *flow.Result {
+	id := fmt.Sprintf("user-%d", i)
+	p := &flow.Plan{Index: i, Canaries: []string{fmt.Sprintf("gpc-t-u%04d-m0-abc", i)}, RequestIDs: []string{fmt.Sprintf("req-%d", i)}}
+	p.Messages = []string{"hello " + p.Canaries[0]}
+	m := &flow.Message{RequestID: p.RequestIDs[0], Canary: p.Canaries[0], RunID: fmt.Sprintf("run-%d", i), ThreadID: fmt.Sprintf("th-%d", i), Timings: map[flow.Stage]time.Duration{}}
+	r := &flow.Result{Plan: p, UserID: id, Messages: []*flow.Message{m},
+		Identity: flow.Identity{TokenSub: id, Validate: id, Profile: id, Connections: []string{id}}}
+	r.Frames = append(r.Frames, flow.Received{Frame: frame("connection_established", id, "", "", "")})
+	for _, typ := range flow.EventTypes {
+		r.Frames = append(r.Frames, flow.Received{Frame: frame(typ, id, m.RunID, m.RequestID, `{"result":{"content":"You said: `+p.Messages[0]+`"}}`)})
+	}
+	return r
+}
+
+func frame(typ, uid, run, req, data string) client.Frame {
+	if data == "" {
+		data = "{}"
+	}
+	raw := fmt.Sprintf(`{"type":%q,"user_id":%q,"run_id":%q,"request_id":%q,"data":%s}`, typ, uid, run, req, data)
+	return client.Frame{Type: typ, UserID: uid, RunID: run, RequestID: req, Data: []byte(data), Raw: []byte(raw)}
+}
+
+func outcome(rs ...*flow.Result) *load.Outcome { return &load.Outcome{Users: rs} }
+
+func TestIsolation(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(a, b *flow.Result)
+		want   []string // substrings of the findings' details, in order
+	}{
+		{"clean", func(a, b *flow.Result) {}, nil},
+		{"another user's event", func(a, b *flow.Result) {
+			a.Frames = append(a.Frames, b.Frames[1])
+		}, []string{"received u0001 (user-1)'s data (canary, request_id, run_id, user_id) 4 time(s), in agent_started frame"}},
+		{"another user's canary inside text", func(a, b *flow.Result) {
+			a.Frames[5] = flow.Received{Frame: frame("agent_completed", "user-0", "run-0", "req-0", `{"result":{"content":"You said: hello `+b.Plan.Canaries[0]+` and hello `+a.Plan.Canaries[0]+`"}}`)}
+		}, []string{"received u0001 (user-1)'s data (canary)"}},
+		{"answer without own canary", func(a, b *flow.Result) {
+			a.Frames[5] = flow.Received{Frame: frame("agent_completed", "user-0", "run-0", "req-0", `{"result":{"content":"You said: nothing"}}`)}
+		}, []string{"lacks the user's own canary"}},
+		{"another user's thread in a REST answer", func(a, b *flow.Result) {
+			a.REST = append(a.REST, flow.REST{Route: "GET /api/threads", Resp: client.Response{Status: 200, Body: []byte(`{"threads":[{"id":"th-1"}]}`)}})
+		}, []string{"(thread_id) 1 time(s), in GET /api/threads answer"}},
+		{"unparsed frame with a canary", func(a, b *flow.Result) {
+			a.Frames = append(a.Frames, flow.Received{Frame: client.Frame{Raw: []byte("oops " + b.Plan.Canaries[0])}})
+		}, []string{"(canary) 1 time(s), in unparsed frame"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := user(0), user(1)
+			tt.mutate(a, b)
+			fs := Isolation(outcome(a, b))
+			if len(fs) != len(tt.want) {
+				t.Fatalf("got %d findings, want %d: %+v", len(fs), len(tt.want), fs)
+			}
+			for i, w := range tt.want {
+				if fs[i].Kind != reports.KindIsolationLeak || !strings.Contains(fs[i].Detail, w) {
+					t.Errorf("finding %d = %s %q, want isolation_leak containing %q", i, fs[i].Kind, fs[i].Detail, w)
+				}
+			}
+		})
+	}
+}
+
+func TestIdentity(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(r *flow.Result)
+		want   string
+	}{
+		{"clean", func(r *flow.Result) {}, ""},
+		{"profile by email", func(r *flow.Result) { r.Identity.Profile = "a@x" }, `"a@x" by backend profile`},
+		{"profile rejects", func(r *flow.Result) { r.Identity.Profile, r.Identity.ProfileError = "", "HTTP 401" }, "backend profile resolved no user (HTTP 401)"},
+		{"event for another user", func(r *flow.Result) { r.Frames[3].Frame.UserID = "demo-user" }, `"demo-user" by events`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := user(0)
+			tt.mutate(r)
+			fs := Identity(outcome(r))
+			if tt.want == "" {
+				if len(fs) != 0 {
+					t.Fatalf("findings on a clean user: %+v", fs)
+				}
+				return
+			}
+			if len(fs) != 1 || fs[0].Kind != reports.KindIdentity || !strings.Contains(fs[0].Detail, tt.want) {
+				t.Fatalf("findings = %+v, want one identity_mismatch containing %q", fs, tt.want)
+			}
+		})
+	}
+}
+
+func TestCompletionAttributesStages(t *testing.T) {
+	a, b, c := user(0), user(1), user(2)
+	b.Messages[0].Failure = &flow.Failure{Stage: flow.StageStream, Cause: "got agent_completed, want tool_completed"}
+	c.Messages[0].Failure = &flow.Failure{Stage: flow.StageLogin, Cause: "HTTP 500"}
+	comp, stages, fs := Completion(outcome(a, b, c), 100)
+	if comp.Attempted != 3 || comp.Completed != 1 || comp.Rate != 33.33 {
+		t.Errorf("completion = %+v", comp)
+	}
+	failed := map[string]int{}
+	for _, s := range stages {
+		failed[s.Name] = s.Failed
+	}
+	if failed["stream"] != 1 || failed["login"] != 1 || failed["history"] != 0 {
+		t.Errorf("failures by stage = %v", failed)
+	}
+	if len(fs) != 2 || fs[0].Stage != "stream" || fs[1].Stage != "login" {
+		t.Errorf("findings = %+v", fs)
+	}
+}

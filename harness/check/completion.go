@@ -1,0 +1,100 @@
+// Package check judges what virtual users saw. Each check turns recorded
+// flows, or probes of its own, into findings; none of them trusts the
+// system under test's own account of itself.
+package check
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/gpcheck/gpcheck/harness/flow"
+	"github.com/gpcheck/gpcheck/harness/load"
+	"github.com/gpcheck/gpcheck/reports"
+)
+
+// Completion tallies the counted users' flows (one per message) against
+// target, in percent, and returns a stage_failure finding per failed flow,
+// attributed to the first stage that did not hold.
+func Completion(out *load.Outcome, target float64) (reports.Completion, []reports.Stage, []reports.Finding) {
+	c := reports.Completion{Target: target}
+	lat := map[flow.Stage][]time.Duration{}
+	attempted := map[flow.Stage]int{}
+	failed := map[flow.Stage]int{}
+	var findings []reports.Finding
+	for _, r := range out.Users {
+		if r == nil {
+			continue
+		}
+		if r.LoginTime > 0 {
+			lat[flow.StageLogin] = append(lat[flow.StageLogin], r.LoginTime)
+		}
+		if r.ConnectTime > 0 {
+			lat[flow.StageConnect] = append(lat[flow.StageConnect], r.ConnectTime)
+		}
+		for _, m := range r.Messages {
+			c.Attempted++
+			for _, st := range flow.Stages {
+				attempted[st]++
+				if d, ok := m.Timings[st]; ok {
+					lat[st] = append(lat[st], d)
+				}
+				if m.Failure != nil && m.Failure.Stage == st {
+					failed[st]++
+					break
+				}
+			}
+			if m.Completed() {
+				c.Completed++
+				continue
+			}
+			findings = append(findings, reports.Finding{
+				Kind:   reports.KindStageFailure,
+				User:   userLabel(r),
+				Stage:  string(m.Failure.Stage),
+				Detail: fmt.Sprintf("message %d (request %s): %s", m.Index, m.RequestID, m.Failure.Cause),
+			})
+		}
+	}
+	c.Rate = Rate(c.Completed, c.Attempted)
+	var stages []reports.Stage
+	for _, st := range flow.Stages {
+		s := reports.Stage{Name: string(st), Attempted: attempted[st], Failed: failed[st]}
+		s.P50MS, s.P90MS, s.P99MS = percentiles(lat[st])
+		stages = append(stages, s)
+	}
+	return c, stages, findings
+}
+
+// Rate returns completed/attempted in percent, floored to two decimals, so
+// that any failure shows as less than 100. No attempt is a rate of 0.
+func Rate(completed, attempted int) float64 {
+	if attempted == 0 {
+		return 0
+	}
+	return math.Floor(float64(completed)*10000/float64(attempted)) / 100
+}
+
+func percentiles(ds []time.Duration) (p50, p90, p99 float64) {
+	if len(ds) == 0 {
+		return 0, 0, 0
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	at := func(q float64) float64 {
+		i := int(math.Ceil(q*float64(len(ds)))) - 1
+		if i < 0 {
+			i = 0
+		}
+		return float64(ds[i].Microseconds()) / 1000
+	}
+	return at(0.50), at(0.90), at(0.99)
+}
+
+// userLabel names a user in findings by index and id, never by token.
+func userLabel(r *flow.Result) string {
+	if r.UserID == "" {
+		return r.Plan.Label()
+	}
+	return r.Plan.Label() + " (" + r.UserID + ")"
+}

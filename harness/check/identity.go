@@ -1,0 +1,66 @@
+package check
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/gpcheck/gpcheck/harness/load"
+	"github.com/gpcheck/gpcheck/reports"
+)
+
+// Identity checks that every path resolves each user's token to one user:
+// the token's sub, the auth service's validate, the backend's profile,
+// connection_established and every event of the user's own runs.
+func Identity(out *load.Outcome) []reports.Finding {
+	var findings []reports.Finding
+	for _, r := range out.All() {
+		if r == nil || r.UserID == "" {
+			continue
+		}
+		id := r.Identity
+		seen := map[string][]string{} // user id -> paths that gave it
+		var problems []string
+		add := func(path, uid, errText string) {
+			if errText != "" {
+				problems = append(problems, fmt.Sprintf("%s resolved no user (%s)", path, errText))
+				return
+			}
+			seen[uid] = append(seen[uid], path)
+		}
+		add("token sub", id.TokenSub, "")
+		add("auth validate", id.Validate, id.ValidateError)
+		add("backend profile", id.Profile, id.ProfileError)
+		for i, c := range id.Connections {
+			add(fmt.Sprintf("connection_established #%d", i), c, "")
+		}
+		own := map[string]bool{}
+		for _, m := range r.Messages {
+			own[m.RequestID] = true
+		}
+		events := map[string]bool{}
+		for _, rec := range r.Frames {
+			f := rec.Frame
+			if own[f.RequestID] && f.UserID != "" && !events[f.UserID] {
+				events[f.UserID] = true
+				add("events", f.UserID, "")
+			}
+		}
+		if len(seen) > 1 {
+			uids := make([]string, 0, len(seen))
+			for u := range seen {
+				uids = append(uids, u)
+			}
+			sort.Strings(uids)
+			var parts []string
+			for _, u := range uids {
+				parts = append(parts, fmt.Sprintf("%q by %s", u, strings.Join(seen[u], ", ")))
+			}
+			problems = append(problems, "one token, several users: "+strings.Join(parts, "; "))
+		}
+		for _, p := range problems {
+			findings = append(findings, reports.Finding{Kind: reports.KindIdentity, User: userLabel(r), Detail: p})
+		}
+	}
+	return findings
+}

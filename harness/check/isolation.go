@@ -1,0 +1,209 @@
+package check
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/gpcheck/gpcheck/harness/flow"
+	"github.com/gpcheck/gpcheck/harness/load"
+	"github.com/gpcheck/gpcheck/reports"
+)
+
+// CanaryPrefix starts every canary the load runner puts in user messages.
+const CanaryPrefix = "gpc-"
+
+// Isolation checks that no user received another user's data: every frame
+// and REST answer each user received is searched for other users'
+// canaries, user ids, run ids, request ids and thread ids. A user whose
+// answer lacks its own canary is reported too. Abandoning users take part
+// on both sides: their data must not reach anyone either.
+func Isolation(out *load.Outcome) []reports.Finding {
+	all := out.All()
+	owner := map[string]markerOwner{}
+	for i, r := range all {
+		if r == nil {
+			continue
+		}
+		add := func(kind, v string) {
+			if v != "" {
+				owner[v] = markerOwner{user: i, kind: kind}
+			}
+		}
+		add("user_id", r.UserID)
+		for j, m := range r.Messages {
+			add("canary", r.Plan.Canaries[j])
+			add("request_id", m.RequestID)
+			add("run_id", m.RunID)
+			add("thread_id", m.ThreadID)
+		}
+	}
+
+	var findings []reports.Finding
+	for i, r := range all {
+		if r == nil {
+			continue
+		}
+		leaks := map[int]*leak{}
+		note := func(o markerOwner, where, evidence string) {
+			if o.user == i {
+				return
+			}
+			l := leaks[o.user]
+			if l == nil {
+				l = &leak{kinds: map[string]bool{}, where: map[string]bool{}}
+				leaks[o.user] = l
+			}
+			l.kinds[o.kind] = true
+			l.where[where] = true
+			l.count++
+			if len(l.evidence) < 2 {
+				l.evidence = append(l.evidence, evidence)
+			}
+		}
+		for _, rec := range r.Frames {
+			where := fmt.Sprintf("%s frame on connection %d", frameName(rec.Frame.Type), rec.Conn)
+			for _, o := range markersIn(rec.Frame.Raw, owner) {
+				note(o, where, excerpt(rec.Frame.Raw))
+			}
+		}
+		for _, rest := range r.REST {
+			for _, o := range markersIn(rest.Resp.Body, owner) {
+				note(o, rest.Route+" answer", excerpt(rest.Resp.Body))
+			}
+		}
+		others := make([]int, 0, len(leaks))
+		for o := range leaks {
+			others = append(others, o)
+		}
+		sort.Ints(others)
+		for _, o := range others {
+			l := leaks[o]
+			findings = append(findings, reports.Finding{
+				Kind: reports.KindIsolationLeak,
+				User: userLabel(r),
+				Detail: fmt.Sprintf("received %s's data (%s) %d time(s), in %s",
+					userLabel(all[o]), strings.Join(keys(l.kinds), ", "), l.count, strings.Join(keys(l.where), "; ")),
+				Evidence: l.evidence,
+			})
+		}
+		findings = append(findings, missingOwnCanary(r)...)
+	}
+	return findings
+}
+
+// missingOwnCanary reports answers to r's own requests that do not carry
+// r's own canary: the agent answered with someone else's data, or none.
+func missingOwnCanary(r *flow.Result) []reports.Finding {
+	var out []reports.Finding
+	for j, m := range r.Messages {
+		canary := r.Plan.Canaries[j]
+		for _, rec := range r.Frames {
+			f := rec.Frame
+			if f.Type != "agent_completed" || f.RequestID != m.RequestID {
+				continue
+			}
+			if !strings.Contains(string(f.Data), canary) {
+				out = append(out, reports.Finding{
+					Kind:     reports.KindIsolationLeak,
+					User:     userLabel(r),
+					Detail:   fmt.Sprintf("the answer to request %s lacks the user's own canary %s", m.RequestID, canary),
+					Evidence: []string{excerpt(f.Raw)},
+				})
+			}
+			break
+		}
+	}
+	return out
+}
+
+type markerOwner struct {
+	user int
+	kind string
+}
+
+type leak struct {
+	kinds, where map[string]bool
+	count        int
+	evidence     []string
+}
+
+// markersIn finds every known marker in a JSON document (or, when it is
+// not JSON, in its raw text): string values that equal a marker, and
+// canaries anywhere inside string values.
+func markersIn(raw []byte, owner map[string]markerOwner) []markerOwner {
+	var out []markerOwner
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return canariesIn(string(raw), owner)
+	}
+	var walk func(any)
+	walk = func(v any) {
+		switch t := v.(type) {
+		case string:
+			if o, ok := owner[t]; ok {
+				out = append(out, o)
+			} else {
+				out = append(out, canariesIn(t, owner)...)
+			}
+		case []any:
+			for _, e := range t {
+				walk(e)
+			}
+		case map[string]any:
+			for _, e := range t {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return out
+}
+
+func canariesIn(s string, owner map[string]markerOwner) []markerOwner {
+	var out []markerOwner
+	for {
+		i := strings.Index(s, CanaryPrefix)
+		if i < 0 {
+			return out
+		}
+		s = s[i:]
+		end := strings.IndexFunc(s, func(r rune) bool {
+			return !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+		})
+		if end < 0 {
+			end = len(s)
+		}
+		if o, ok := owner[s[:end]]; ok && o.kind == "canary" {
+			out = append(out, o)
+		}
+		s = s[len(CanaryPrefix):]
+	}
+}
+
+func frameName(t string) string {
+	if t == "" {
+		return "unparsed"
+	}
+	return t
+}
+
+// excerpt shortens raw for evidence; writers redact it further.
+func excerpt(raw []byte) string {
+	const max = 400
+	s := string(raw)
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	return reports.Redact(s)
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

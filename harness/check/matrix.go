@@ -1,0 +1,257 @@
+package check
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gpcheck/gpcheck/harness"
+	"github.com/gpcheck/gpcheck/harness/client"
+	"github.com/gpcheck/gpcheck/harness/tokens"
+	"github.com/gpcheck/gpcheck/reports"
+)
+
+// Paths of the token matrix, in column order. The auth service's validate
+// is the reference every other path is compared with.
+const (
+	PathAuth        = "auth validate"
+	PathProfile     = "backend profile"
+	PathThreads     = "backend threads"
+	PathWSHeader    = "ws handshake (header)"
+	PathWSSubproto  = "ws handshake (subprotocol)"
+	PathWSMessage   = "ws user_message"
+	matrixRunWindow = 5 * time.Second
+	matrixParallel  = 8
+)
+
+// MatrixPaths lists the matrix's paths in order.
+var MatrixPaths = []string{PathAuth, PathProfile, PathThreads, PathWSHeader, PathWSSubproto, PathWSMessage}
+
+// Cell is one path's verdict on one token.
+type Cell struct {
+	Accept bool   `json:"accept"`
+	User   string `json:"user,omitempty"`
+	// Code is the rejection's code or status, or why the cell was not probed.
+	Code string `json:"code,omitempty"`
+}
+
+// String renders the cell for tables: "accept:<user>" or "reject:<code>".
+func (c Cell) String() string {
+	if c.Accept && c.User == "" {
+		return "accept"
+	}
+	if c.Accept {
+		return "accept:" + c.User
+	}
+	return "reject:" + c.Code
+}
+
+// Row is one case of the matrix.
+type Row struct {
+	Case  tokens.Case
+	Cells map[string]Cell
+	// Skipped says why the case was not run (e.g. no signing key).
+	Skipped string
+}
+
+// Matrix sends every corpus case down every path and compares each path's
+// verdict with the auth service's: a path that accepts what the auth
+// service rejects (or the reverse) is a token_verdict_mismatch; a path
+// that accepts as another user an identity_mismatch; the auth service
+// accepting a case that must be rejected a token_accepted.
+func Matrix(ctx context.Context, env *harness.Env, m tokens.Material, userA string) ([]Row, []reports.Finding) {
+	cases := tokens.Corpus()
+	rows := make([]Row, len(cases))
+	// Cases are independent: probe several at once, so that a slow path
+	// (a first event near its SLA) does not multiply by the corpus size.
+	sem := make(chan struct{}, matrixParallel)
+	var wg sync.WaitGroup
+	for i, c := range cases {
+		rows[i] = Row{Case: c, Cells: map[string]Cell{}}
+		tok, err := c.Build(m)
+		switch {
+		case errors.Is(err, tokens.ErrNeedsKey):
+			rows[i].Skipped = "needs the SUT's signing key (not given)"
+			continue
+		case err != nil:
+			rows[i].Skipped = "could not build: " + err.Error()
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			for _, p := range MatrixPaths {
+				rows[i].Cells[p] = probe(ctx, env, p, tok)
+			}
+		}()
+	}
+	wg.Wait()
+	var out []reports.Finding
+	for _, r := range rows {
+		if r.Skipped == "" {
+			out = append(out, judgeRow(r.Case, r.Cells, userA)...)
+		}
+	}
+	return rows, out
+}
+
+func judgeRow(c tokens.Case, cells map[string]Cell, userA string) []reports.Finding {
+	var out []reports.Finding
+	ref := cells[PathAuth]
+	label := fmt.Sprintf("%s %s", c.ID, c.Name)
+	switch {
+	case c.Want == tokens.Reject && ref.Accept:
+		out = append(out, reports.Finding{Kind: reports.KindTokenAccepted, Path: PathAuth,
+			Detail: fmt.Sprintf("%s: the auth service accepts it as %q; it must be rejected (%s)", label, ref.User, c.How)})
+	case c.Want == tokens.Accept && !ref.Accept:
+		out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, Path: PathAuth,
+			Detail: fmt.Sprintf("%s: the auth service rejects it (%s); it must be accepted", label, ref.Code)})
+	case c.Want == tokens.Accept && ref.User != userA:
+		out = append(out, reports.Finding{Kind: reports.KindIdentity, Path: PathAuth,
+			Detail: fmt.Sprintf("%s: the auth service resolves user %q, the token was issued to %q", label, ref.User, userA)})
+	}
+	for _, p := range MatrixPaths[1:] {
+		got := cells[p]
+		switch {
+		case got.Accept && !ref.Accept:
+			out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, Path: p,
+				Detail: fmt.Sprintf("%s: %s accepts it as %q; the auth service rejects it (%s)", label, p, got.User, ref.Code)})
+		case !got.Accept && ref.Accept:
+			out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, Path: p,
+				Detail: fmt.Sprintf("%s: %s rejects it (%s); the auth service accepts it as %q", label, p, got.Code, ref.User)})
+		case got.Accept && got.User != "" && got.User != ref.User:
+			out = append(out, reports.Finding{Kind: reports.KindIdentity, Path: p,
+				Detail: fmt.Sprintf("%s: %s resolves user %q, the auth service %q", label, p, got.User, ref.User)})
+		}
+	}
+	return out
+}
+
+// probe asks one path what it makes of tok.
+func probe(ctx context.Context, env *harness.Env, path, tok string) Cell {
+	switch path {
+	case PathAuth:
+		v, err := env.Auth.Validate(ctx, tok)
+		if err != nil {
+			return Cell{Code: "error: " + err.Error()}
+		}
+		if !v.Valid {
+			return Cell{Code: v.Error}
+		}
+		return Cell{Accept: true, User: v.UserID}
+	case PathProfile:
+		p, raw, err := env.API.Profile(ctx, tok)
+		return restCell(p.UserID, raw, err)
+	case PathThreads:
+		_, raw, err := env.API.Threads(ctx, tok)
+		if err == nil {
+			// The list does not name its owner; the profile path does.
+			return Cell{Accept: true}
+		}
+		return restCell("", raw, err)
+	case PathWSHeader:
+		c, conn := WSHandshake(ctx, env, tok, client.AuthHeader)
+		if conn != nil {
+			conn.Close()
+		}
+		return c
+	case PathWSSubproto:
+		c, conn := WSHandshake(ctx, env, tok, client.AuthSubprotocol)
+		if conn != nil {
+			conn.Close()
+		}
+		return c
+	case PathWSMessage:
+		_, conn := WSHandshake(ctx, env, tok, client.AuthHeader)
+		if conn == nil {
+			return Cell{Code: "handshake refused"}
+		}
+		defer conn.Close()
+		return RunVerdict(ctx, env, conn, "gpcheck token matrix probe")
+	}
+	return Cell{Code: "unknown path"}
+}
+
+func restCell(user string, raw client.Response, err error) Cell {
+	if err == nil {
+		return Cell{Accept: true, User: user}
+	}
+	var se *client.StatusError
+	if errors.As(err, &se) {
+		code := fmt.Sprintf("HTTP %d", se.Status)
+		if se.Code != "" {
+			code += " " + se.Code
+		}
+		return Cell{Code: code}
+	}
+	return Cell{Code: "error: " + err.Error()}
+}
+
+// WSHandshake opens a connection with tok and returns the verdict: accept
+// as the user of connection_established (and the open connection), or
+// reject with the HTTP status or close code.
+func WSHandshake(ctx context.Context, env *harness.Env, tok string, m client.AuthMethod) (Cell, *client.Conn) {
+	t := env.Target
+	dctx, cancel := context.WithTimeout(ctx, t.SLA.Connect+t.RequestTimeout)
+	defer cancel()
+	conn, err := client.Dial(dctx, t.WSURL, tok, client.DialOptions{Method: m, Origin: t.Origin, HTTPClient: env.HTTP})
+	if err != nil {
+		var he *client.HandshakeError
+		if errors.As(err, &he) && he.Status != 0 {
+			return Cell{Code: fmt.Sprintf("HTTP %d %s", he.Status, he.Code)}, nil
+		}
+		return Cell{Code: "error: " + err.Error()}, nil
+	}
+	f, err := conn.Next(dctx)
+	var ce *client.ClosedError
+	switch {
+	case err == nil && f.Type == "connection_established":
+		return Cell{Accept: true, User: f.UserID}, conn
+	case errors.As(err, &ce):
+		conn.CloseNow()
+		return Cell{Code: fmt.Sprintf("close %d %s", ce.Code, ce.Reason)}, nil
+	case err != nil:
+		conn.CloseNow()
+		return Cell{Code: "error: " + err.Error()}, nil
+	default:
+		conn.CloseNow()
+		return Cell{Code: "first frame " + f.Type}, nil
+	}
+}
+
+// RunVerdict sends one user_message on an open connection and returns
+// whether the gateway ran it, and as whom: accept when an event of the run
+// arrives, reject on close 1008, agent_error or an error frame.
+func RunVerdict(ctx context.Context, env *harness.Env, conn *client.Conn, text string) Cell {
+	ctx, cancel := context.WithTimeout(ctx, matrixRunWindow+env.Target.SLA.FirstEvent)
+	defer cancel()
+	req := fmt.Sprintf("req-probe-%d", time.Now().UnixNano())
+	if err := conn.Send(ctx, client.UserMessage{Type: "user_message", Payload: client.UserMessagePayload{Message: text, RequestID: req}}); err != nil {
+		if ce := new(client.ClosedError); errors.As(conn.Err(), &ce) {
+			return Cell{Code: fmt.Sprintf("close %d %s", ce.Code, ce.Reason)}
+		}
+		return Cell{Code: "error: " + err.Error()}
+	}
+	for {
+		f, err := conn.Next(ctx)
+		var ce *client.ClosedError
+		switch {
+		case errors.As(err, &ce):
+			return Cell{Code: fmt.Sprintf("close %d %s", ce.Code, ce.Reason)}
+		case err != nil:
+			return Cell{Code: "no answer: " + err.Error()}
+		case f.Type == "error":
+			return Cell{Code: "error frame"}
+		case f.RequestID != req:
+			continue
+		case f.Type == "agent_error":
+			return Cell{Code: "agent_error"}
+		default:
+			return Cell{Accept: true, User: f.UserID}
+		}
+	}
+}

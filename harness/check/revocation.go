@@ -1,0 +1,160 @@
+package check
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gpcheck/gpcheck/harness"
+	"github.com/gpcheck/gpcheck/harness/client"
+	"github.com/gpcheck/gpcheck/harness/tokens"
+	"github.com/gpcheck/gpcheck/reports"
+)
+
+// RevocationWindow is how long every path may take to honour a logout.
+const RevocationWindow = time.Second
+
+// Session is a logged-in user for the revocation checks.
+type Session struct {
+	Label  string
+	UserID string
+	client.Session
+}
+
+// Revocation logs s out and checks that, within RevocationWindow, every
+// path rejects its access token: auth validate, the backend, a new
+// WebSocket handshake, and a user_message on a connection opened before the
+// logout (which must be closed with 1008). The time from logout to each
+// path's rejection is reported in the findings' details.
+func Revocation(ctx context.Context, env *harness.Env, s Session) []reports.Finding {
+	var out []reports.Finding
+	find := func(kind, path, format string, args ...any) {
+		out = append(out, reports.Finding{Kind: kind, User: s.Label, Path: path, Detail: fmt.Sprintf(format, args...)})
+	}
+	// Before: the token works everywhere, and a connection is open.
+	if c := probe(ctx, env, PathProfile, s.AccessToken); !c.Accept {
+		find(reports.KindTokenVerdict, PathProfile, "a fresh token is rejected before logout (%s)", c.Code)
+		return out
+	}
+	cell, open := WSHandshake(ctx, env, s.AccessToken, client.AuthHeader)
+	if open == nil {
+		find(reports.KindTokenVerdict, PathWSHeader, "a fresh token is refused before logout (%s)", cell.Code)
+		return out
+	}
+	defer open.Close()
+	if c := RunVerdict(ctx, env, open, "before logout"); !c.Accept {
+		find(reports.KindTokenVerdict, PathWSMessage, "a user_message before logout was not run (%s)", c.Code)
+		return out
+	}
+
+	if err := env.Auth.Logout(ctx, s.AccessToken); err != nil {
+		find(reports.KindProtocol, PathAuth, "logout failed: %v", err)
+		return out
+	}
+	loggedOut := time.Now()
+
+	// After: poll each path until it rejects or the window closes.
+	for _, p := range []string{PathAuth, PathProfile, PathThreads, PathWSHeader} {
+		c, waited := untilRejected(ctx, env, p, s.AccessToken, loggedOut)
+		if c.Accept {
+			find(reports.KindTokenVerdict, p, "%s still accepts the token %s after logout (as %q)", p, waited.Round(time.Millisecond), c.User)
+		}
+	}
+	c := RunVerdict(ctx, env, open, "after logout")
+	gap := time.Since(loggedOut).Round(time.Millisecond)
+	switch {
+	case c.Accept:
+		find(reports.KindTokenVerdict, PathWSMessage, "a connection opened before logout still runs user_messages %s after logout (as %q)", gap, c.User)
+	case c.Code != "close 1008 revoked" && !isClose1008(c.Code):
+		find(reports.KindTokenVerdict, PathWSMessage, "after logout the open connection answered %q, want close 1008 (%s after logout)", c.Code, gap)
+	}
+	return out
+}
+
+func isClose1008(code string) bool { return len(code) >= 10 && code[:10] == "close 1008" }
+
+// untilRejected probes path until it rejects tok or RevocationWindow since
+// from has passed; it returns the last verdict and the time waited.
+func untilRejected(ctx context.Context, env *harness.Env, path, tok string, from time.Time) (Cell, time.Duration) {
+	for {
+		c := probe(ctx, env, path, tok)
+		waited := time.Since(from)
+		if !c.Accept || waited > RevocationWindow || ctx.Err() != nil {
+			return c, waited
+		}
+		select {
+		case <-ctx.Done():
+			return c, waited
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Refresh checks that a refreshed token works on every path and that the
+// old access token's fate on every path matches the auth service's.
+func Refresh(ctx context.Context, env *harness.Env, s Session) []reports.Finding {
+	var out []reports.Finding
+	ns, err := env.Auth.Refresh(ctx, s.RefreshToken)
+	if err != nil {
+		return []reports.Finding{{Kind: reports.KindProtocol, User: s.Label, Path: PathAuth, Detail: "refresh failed: " + err.Error()}}
+	}
+	for _, p := range MatrixPaths {
+		c := probe(ctx, env, p, ns.AccessToken)
+		switch {
+		case !c.Accept:
+			out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, User: s.Label, Path: p,
+				Detail: fmt.Sprintf("%s rejects a refreshed access token (%s)", p, c.Code)})
+		case c.User != "" && c.User != s.UserID:
+			out = append(out, reports.Finding{Kind: reports.KindIdentity, User: s.Label, Path: p,
+				Detail: fmt.Sprintf("%s resolves a refreshed token to %q, want %q", p, c.User, s.UserID)})
+		}
+	}
+	cells := map[string]Cell{}
+	for _, p := range MatrixPaths {
+		cells[p] = probe(ctx, env, p, s.AccessToken)
+	}
+	ref := cells[PathAuth]
+	for _, p := range MatrixPaths[1:] {
+		if cells[p].Accept != ref.Accept {
+			out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, User: s.Label, Path: p,
+				Detail: fmt.Sprintf("after a refresh, %s says %s of the old access token; the auth service says %s", p, cells[p], ref)})
+		}
+	}
+	return out
+}
+
+// Expiry opens a connection with a token that expires a few seconds later
+// (signed with the SUT's key, so only where the key is known), waits past
+// its expiry plus the leeway, and checks that the next user_message gets
+// close 1008 and that every path rejects the token.
+func Expiry(ctx context.Context, env *harness.Env, label, token string) []reports.Finding {
+	var out []reports.Finding
+	cell, conn := WSHandshake(ctx, env, token, client.AuthHeader)
+	if conn == nil {
+		return []reports.Finding{{Kind: reports.KindTokenVerdict, User: label, Path: PathWSHeader,
+			Detail: fmt.Sprintf("a token with seconds left to live is refused (%s)", cell.Code)}}
+	}
+	defer conn.Close()
+	exp, err := tokens.ExpiresAt(token)
+	if err != nil {
+		return []reports.Finding{{Kind: reports.KindProtocol, User: label, Detail: err.Error()}}
+	}
+	wait := time.Until(exp.Add(30*time.Second + 500*time.Millisecond))
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-time.After(wait):
+	}
+	c := RunVerdict(ctx, env, conn, "after expiry")
+	if c.Accept || !isClose1008(c.Code) {
+		out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, User: label, Path: PathWSMessage,
+			Detail: fmt.Sprintf("a connection whose token expired answered a user_message with %s, want close 1008", c)})
+	}
+	for _, p := range MatrixPaths[:4] {
+		if c := probe(ctx, env, p, token); c.Accept {
+			out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, User: label, Path: p,
+				Detail: fmt.Sprintf("%s accepts an expired token", p)})
+		}
+	}
+	return out
+}

@@ -1,0 +1,312 @@
+package client
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// AuthMethod says how a WebSocket client presents its token.
+type AuthMethod int
+
+const (
+	// AuthHeader sends "Authorization: Bearer <token>".
+	AuthHeader AuthMethod = iota
+	// AuthSubprotocol offers the subprotocols "jwt-auth" and
+	// "jwt.<base64url(token)>".
+	AuthSubprotocol
+)
+
+func (m AuthMethod) String() string {
+	if m == AuthSubprotocol {
+		return "subprotocol"
+	}
+	return "header"
+}
+
+// DialOptions configures Dial.
+type DialOptions struct {
+	// Method is how the token is presented; the zero value is AuthHeader.
+	Method AuthMethod
+	// Origin, when set, is sent as the Origin header.
+	Origin string
+	// HTTPClient performs the handshake; it must have a timeout or the
+	// context a deadline.
+	HTTPClient *http.Client
+	// Header adds headers to the handshake request (attack specs use it to
+	// send a second credential).
+	Header http.Header
+	// Subprotocols adds offered subprotocols after the auth ones.
+	Subprotocols []string
+	// Buffer is how many received frames may wait unread; 0 means 64.
+	Buffer int
+}
+
+// HandshakeError reports a handshake the server refused.
+type HandshakeError struct {
+	// Status is the HTTP status of the refusal, 0 when none was received.
+	Status int
+	// Code is the "error" field of its JSON body, when there is one.
+	Code string
+	Err  error
+}
+
+func (e *HandshakeError) Error() string {
+	switch {
+	case e.Status != 0 && e.Code != "":
+		return fmt.Sprintf("websocket handshake refused: HTTP %d (%s)", e.Status, e.Code)
+	case e.Status != 0:
+		return fmt.Sprintf("websocket handshake refused: HTTP %d", e.Status)
+	}
+	return fmt.Sprintf("websocket handshake: %v", e.Err)
+}
+
+func (e *HandshakeError) Unwrap() error { return e.Err }
+
+// Frame is one JSON frame received from the gateway, with the envelope
+// fields of PROTOCOL.md parsed and the raw bytes kept for the checks.
+type Frame struct {
+	Type         string          `json:"type"`
+	RunID        string          `json:"run_id,omitempty"`
+	ThreadID     string          `json:"thread_id,omitempty"`
+	RequestID    string          `json:"request_id,omitempty"`
+	UserID       string          `json:"user_id,omitempty"`
+	ConnectionID string          `json:"connection_id,omitempty"`
+	ToolName     string          `json:"tool_name,omitempty"`
+	AgentName    string          `json:"agent_name,omitempty"`
+	Timestamp    int64           `json:"timestamp,omitempty"`
+	Data         json.RawMessage `json:"data,omitempty"`
+
+	// Raw is the frame as received.
+	Raw []byte `json:"-"`
+	// At is when the harness received it.
+	At time.Time `json:"-"`
+	// Err is set when the frame was not valid JSON.
+	Err error `json:"-"`
+}
+
+// Conn is an open WebSocket connection to the gateway. A background reader
+// receives every frame as soon as it arrives, so timing is measured at
+// arrival and frames are never lost while the caller is busy.
+type Conn struct {
+	ws     *websocket.Conn
+	frames chan Frame
+	done   chan struct{}
+	// closeErr is the reader's terminal error, valid after done is closed.
+	closeErr error
+	wmu      sync.Mutex
+	cancel   context.CancelFunc
+}
+
+// Dial opens a WebSocket connection presenting token as opts.Method says.
+// A refused handshake returns a *HandshakeError.
+func Dial(ctx context.Context, wsURL, token string, opts DialOptions) (*Conn, error) {
+	do := &websocket.DialOptions{HTTPClient: opts.HTTPClient, HTTPHeader: http.Header{}}
+	for k, vs := range opts.Header {
+		do.HTTPHeader[k] = append([]string(nil), vs...)
+	}
+	if opts.Origin != "" {
+		do.HTTPHeader.Set("Origin", opts.Origin)
+	}
+	switch opts.Method {
+	case AuthSubprotocol:
+		do.Subprotocols = []string{"jwt-auth", "jwt." + base64.RawURLEncoding.EncodeToString([]byte(token))}
+	default:
+		if token != "" {
+			do.HTTPHeader.Set("Authorization", "Bearer "+token)
+		}
+	}
+	do.Subprotocols = append(do.Subprotocols, opts.Subprotocols...)
+	ws, resp, err := websocket.Dial(ctx, wsURL, do)
+	if err != nil {
+		he := &HandshakeError{Err: err}
+		if resp != nil {
+			he.Status = resp.StatusCode
+			if resp.Body != nil {
+				var b [4096]byte
+				n, _ := resp.Body.Read(b[:])
+				he.Code = ErrorCode(b[:n])
+				resp.Body.Close()
+			}
+		}
+		return nil, he
+	}
+	ws.SetReadLimit(1 << 20)
+	buf := opts.Buffer
+	if buf <= 0 {
+		buf = 64
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	c := &Conn{ws: ws, frames: make(chan Frame, buf), done: make(chan struct{}), cancel: cancel}
+	go c.readLoop(rctx)
+	return c, nil
+}
+
+// Subprotocol returns the subprotocol the server selected.
+func (c *Conn) Subprotocol() string { return c.ws.Subprotocol() }
+
+func (c *Conn) readLoop(ctx context.Context) {
+	defer close(c.done)
+	defer close(c.frames)
+	for {
+		typ, b, err := c.ws.Read(ctx)
+		if err != nil {
+			c.closeErr = err
+			return
+		}
+		f := Frame{Raw: b, At: time.Now()}
+		if typ != websocket.MessageText {
+			f.Err = errors.New("binary frame")
+		} else if err := json.Unmarshal(b, &f); err != nil {
+			f.Err = fmt.Errorf("invalid JSON frame: %w", err)
+		}
+		select {
+		case c.frames <- f:
+		case <-ctx.Done():
+			c.closeErr = ctx.Err()
+			return
+		}
+	}
+}
+
+// Next returns the next frame, waiting at most until ctx is done. When the
+// connection has ended it returns a *ClosedError.
+func (c *Conn) Next(ctx context.Context) (Frame, error) {
+	select {
+	case f, ok := <-c.frames:
+		if !ok {
+			return Frame{}, c.closed()
+		}
+		return f, nil
+	case <-ctx.Done():
+		return Frame{}, ctx.Err()
+	}
+}
+
+// ClosedError reports that the connection ended, with the close code the
+// server sent (-1 when the connection broke without one).
+type ClosedError struct {
+	Code   int
+	Reason string
+	Err    error
+}
+
+func (e *ClosedError) Error() string {
+	if e.Code >= 0 {
+		return fmt.Sprintf("connection closed with code %d %q", e.Code, e.Reason)
+	}
+	return fmt.Sprintf("connection lost: %v", e.Err)
+}
+
+func (e *ClosedError) Unwrap() error { return e.Err }
+
+// Err returns nil while the connection is open and a *ClosedError once it
+// has ended (frames received before the end may still be waiting in Next).
+func (c *Conn) Err() error {
+	select {
+	case <-c.done:
+		return c.closed()
+	default:
+		return nil
+	}
+}
+
+func (c *Conn) closed() error {
+	<-c.done
+	ce := &ClosedError{Code: int(websocket.CloseStatus(c.closeErr)), Err: c.closeErr}
+	var cerr websocket.CloseError
+	if errors.As(c.closeErr, &cerr) {
+		ce.Reason = cerr.Reason
+	}
+	return ce
+}
+
+// Send writes v as one JSON text frame.
+func (c *Conn) Send(ctx context.Context, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode frame: %w", err)
+	}
+	return c.SendRaw(ctx, b, false)
+}
+
+// SendRaw writes b as one frame, binary when binary is true. Attack and
+// robustness specs use it to send frames that are not valid JSON.
+func (c *Conn) SendRaw(ctx context.Context, b []byte, binary bool) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	typ := websocket.MessageText
+	if binary {
+		typ = websocket.MessageBinary
+	}
+	if err := c.ws.Write(ctx, typ, b); err != nil {
+		return fmt.Errorf("write frame: %w", err)
+	}
+	return nil
+}
+
+// Close closes the connection normally and stops the reader. A
+// connection the server already closed is not an error.
+func (c *Conn) Close() {
+	_ = c.ws.Close(websocket.StatusNormalClosure, "")
+	c.cancel()
+	<-c.done
+}
+
+// CloseNow drops the connection without a close handshake, as a client that
+// vanishes mid-stream would.
+func (c *Conn) CloseNow() {
+	_ = c.ws.CloseNow()
+	c.cancel()
+	<-c.done
+}
+
+// UserMessage is the client frame that starts an agent run.
+type UserMessage struct {
+	Type    string             `json:"type"`
+	Payload UserMessagePayload `json:"payload"`
+}
+
+// UserMessagePayload is the payload of a UserMessage.
+type UserMessagePayload struct {
+	Message   string `json:"message"`
+	ThreadID  string `json:"thread_id"`
+	RequestID string `json:"request_id"`
+}
+
+// HTTPBase turns a ws:// or wss:// endpoint URL into the http(s) base URL of
+// the same server, for its /health endpoint.
+func HTTPBase(wsURL string) (string, error) {
+	u, err := url.Parse(wsURL)
+	if err != nil {
+		return "", fmt.Errorf("websocket URL %q: %w", wsURL, err)
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "ws":
+		u.Scheme = "http"
+	case "wss":
+		u.Scheme = "https"
+	default:
+		return "", fmt.Errorf("websocket URL %q: scheme must be ws or wss", wsURL)
+	}
+	u.Path, u.RawQuery, u.Fragment = "", "", ""
+	return u.String(), nil
+}
+
+// WSHealth checks GET /health on the gateway's server.
+func WSHealth(ctx context.Context, hc *http.Client, wsURL string) error {
+	base, err := HTTPBase(wsURL)
+	if err != nil {
+		return err
+	}
+	return health(ctx, hc, base)
+}

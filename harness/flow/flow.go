@@ -1,0 +1,504 @@
+// Package flow drives one virtual user's golden path (login, WebSocket
+// connect, user messages, the five streamed events, the final answer and
+// the thread's history over REST) with a deadline per stage, and records
+// every stage's outcome and timing and every frame the user received.
+package flow
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gpcheck/gpcheck/harness"
+	"github.com/gpcheck/gpcheck/harness/client"
+	"github.com/gpcheck/gpcheck/harness/tokens"
+)
+
+// Stage names one step of the golden path. Every failed flow is attributed
+// to exactly one stage: the first that did not hold.
+type Stage string
+
+// The stages, in order.
+const (
+	StageLogin      Stage = "login"
+	StageConnect    Stage = "connect"
+	StageSend       Stage = "send"
+	StageFirstEvent Stage = "first_event"
+	StageStream     Stage = "stream"
+	StageResponse   Stage = "response"
+	StageHistory    Stage = "history"
+)
+
+// Stages lists the stages in golden-path order.
+var Stages = []Stage{StageLogin, StageConnect, StageSend, StageFirstEvent, StageStream, StageResponse, StageHistory}
+
+// EventTypes are the five events of a successful run, in order.
+var EventTypes = []string{"agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"}
+
+// Plan is what one virtual user does. The runner derives it from the seed,
+// so a run can be replayed exactly.
+type Plan struct {
+	// Index numbers the user within its run, from 0.
+	Index    int
+	Email    string
+	Name     string
+	Password string
+	// Messages are the texts sent, one flow each; every one holds a canary
+	// unique to this user and message.
+	Messages []string
+	// Canaries[i] is the canary inside Messages[i].
+	Canaries []string
+	// RequestIDs[i] is the client request id of Messages[i].
+	RequestIDs []string
+	// Method is how the main connection presents its token.
+	Method client.AuthMethod
+	// ExtraConnection opens a second connection for the same user, which
+	// must see only this user's events.
+	ExtraConnection bool
+	// Abandon closes the connection right after the first event of the
+	// first message, as a user who leaves mid-stream; such a user's flows
+	// are not counted in the completion rate.
+	Abandon bool
+}
+
+// Label names the user in findings: its index and, once known, its id.
+func (p *Plan) Label() string { return fmt.Sprintf("u%04d", p.Index) }
+
+// Failure says where and why a flow failed.
+type Failure struct {
+	Stage Stage  `json:"stage"`
+	Cause string `json:"cause"`
+}
+
+// Message is the outcome of one message's flow.
+type Message struct {
+	Index     int
+	RequestID string
+	Canary    string
+	RunID     string
+	ThreadID  string
+	// Failure is nil when the flow completed.
+	Failure *Failure
+	// Timings holds the latency of each stage that ran for this message.
+	Timings map[Stage]time.Duration
+}
+
+// Completed reports whether the message's flow held at every stage.
+func (m *Message) Completed() bool { return m.Failure == nil }
+
+// Received is one frame with the connection it arrived on (0 is the main
+// connection).
+type Received struct {
+	Conn  int
+	Frame client.Frame
+}
+
+// REST is one REST answer the user received, kept for the isolation check.
+type REST struct {
+	Route string
+	Resp  client.Response
+}
+
+// Identity is every user id the system gave this user, path by path.
+type Identity struct {
+	// TokenSub is the sub claim of the access token the user was issued.
+	TokenSub string
+	// Validate is the auth service's user_id for the token ("" if rejected).
+	Validate      string
+	ValidateError string
+	// Profile is the backend's user_id for the token ("" if rejected).
+	Profile      string
+	ProfileError string
+	// Connections are the user_ids of connection_established, per connection.
+	Connections []string
+}
+
+// Result is everything one virtual user did and saw.
+type Result struct {
+	Plan *Plan
+	// Token is the user's access token. It never goes into a report.
+	Token string
+	// UserID is the token's sub (empty when login failed).
+	UserID   string
+	Identity Identity
+	// LoginTime and ConnectTime are the two per-user stages' latencies.
+	LoginTime, ConnectTime time.Duration
+	Messages               []*Message
+	// Frames is every frame received on every connection, in arrival order
+	// per connection.
+	Frames []Received
+	REST   []REST
+
+	mu sync.Mutex
+}
+
+func (r *Result) record(conn int, f client.Frame) {
+	r.mu.Lock()
+	r.Frames = append(r.Frames, Received{Conn: conn, Frame: f})
+	r.mu.Unlock()
+}
+
+// Driver runs plans against an Env.
+type Driver struct {
+	Env *harness.Env
+}
+
+// Run drives p's golden path and returns what happened. It never returns
+// an error: every failure is recorded in the result, attributed to a stage.
+// It returns when every message has finished or ctx is done.
+func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
+	t := d.Env.Target
+	res := &Result{Plan: p}
+	for i := range p.Messages {
+		res.Messages = append(res.Messages, &Message{Index: i, RequestID: p.RequestIDs[i], Canary: p.Canaries[i], Timings: map[Stage]time.Duration{}})
+	}
+	ctx, cancel := context.WithTimeout(ctx, t.SLA.Total+time.Duration(len(p.Messages))*t.SLA.FirstEvent)
+	defer cancel()
+	failAll := func(from int, st Stage, cause string) {
+		for _, m := range res.Messages[from:] {
+			if m.Failure == nil {
+				m.Failure = &Failure{Stage: st, Cause: cause}
+			}
+		}
+	}
+
+	// Login.
+	start := time.Now()
+	sess, err := d.Login(ctx, p)
+	res.LoginTime = time.Since(start)
+	if err != nil {
+		failAll(0, StageLogin, err.Error())
+		return res
+	}
+	res.Token = sess.AccessToken
+	sub, err := tokens.Subject(sess.AccessToken)
+	if err != nil {
+		failAll(0, StageLogin, "access token: "+err.Error())
+		return res
+	}
+	res.UserID = sub
+	res.Identity.TokenSub = sub
+	d.probeIdentity(ctx, res)
+
+	// Connect.
+	start = time.Now()
+	conn, err := d.connect(ctx, res, 0, p.Method)
+	res.ConnectTime = time.Since(start)
+	if err != nil {
+		failAll(0, StageConnect, err.Error())
+		return res
+	}
+	defer conn.Close()
+	var extra sync.WaitGroup
+	if p.ExtraConnection {
+		c2, err := d.connect(ctx, res, 1, client.AuthSubprotocol)
+		if err != nil {
+			failAll(0, StageConnect, "second connection: "+err.Error())
+			return res
+		}
+		extra.Add(1)
+		go func() {
+			defer extra.Done()
+			drain(ctx, c2, res, 1)
+		}()
+		defer func() {
+			c2.Close()
+			extra.Wait()
+		}()
+	}
+
+	threadID := ""
+	for i, m := range res.Messages {
+		if ctx.Err() != nil {
+			failAll(i, StageStream, "flow exceeded its total deadline")
+			break
+		}
+		d.message(ctx, conn, res, m, p.Messages[i], threadID)
+		if m.ThreadID != "" {
+			threadID = m.ThreadID
+		}
+		if p.Abandon {
+			conn.CloseNow()
+			break
+		}
+		if m.Failure != nil {
+			var ce *client.ClosedError
+			if m.Failure.Stage != StageResponse && m.Failure.Stage != StageHistory && errors.As(conn.Err(), &ce) {
+				failAll(i+1, StageSend, "connection closed earlier: "+ce.Error())
+				break
+			}
+		}
+	}
+	return res
+}
+
+// Login obtains a session for p the way the target says: registration and
+// login, or the bypass endpoint.
+func (d *Driver) Login(ctx context.Context, p *Plan) (client.Session, error) {
+	a := d.Env.Auth
+	switch d.Env.Target.Users {
+	case harness.UsersBypass:
+		return a.TestAuth(ctx, p.Email, p.Name)
+	default:
+		_, err := a.Register(ctx, p.Email, p.Password, p.Name)
+		var se *client.StatusError
+		if err != nil && !(errors.As(err, &se) && se.Status == 409) {
+			return client.Session{}, fmt.Errorf("register: %w", err)
+		}
+		return a.Login(ctx, p.Email, p.Password)
+	}
+}
+
+// probeIdentity asks the auth service and the backend who the token is.
+func (d *Driver) probeIdentity(ctx context.Context, res *Result) {
+	v, err := d.Env.Auth.Validate(ctx, res.Token)
+	switch {
+	case err != nil:
+		res.Identity.ValidateError = err.Error()
+	case !v.Valid:
+		res.Identity.ValidateError = "rejected: " + v.Error
+	default:
+		res.Identity.Validate = v.UserID
+	}
+	prof, raw, err := d.Env.API.Profile(ctx, res.Token)
+	res.addREST("GET /api/v1/user/profile", raw)
+	if err != nil {
+		res.Identity.ProfileError = err.Error()
+	} else {
+		res.Identity.Profile = prof.UserID
+	}
+}
+
+func (r *Result) addREST(route string, resp client.Response) {
+	if resp.Status == 0 && resp.Body == nil {
+		return
+	}
+	r.mu.Lock()
+	r.REST = append(r.REST, REST{Route: route, Resp: resp})
+	r.mu.Unlock()
+}
+
+// connect opens connection n and waits for connection_established, all
+// within the connect SLA.
+func (d *Driver) connect(ctx context.Context, res *Result, n int, m client.AuthMethod) (*client.Conn, error) {
+	t := d.Env.Target
+	cctx, cancel := context.WithTimeout(ctx, t.SLA.Connect)
+	defer cancel()
+	conn, err := client.Dial(cctx, t.WSURL, res.Token, client.DialOptions{Method: m, Origin: t.Origin, HTTPClient: d.Env.HTTP})
+	if err != nil {
+		if cctx.Err() != nil && ctx.Err() == nil {
+			return nil, fmt.Errorf("no handshake within the %s SLA", t.SLA.Connect)
+		}
+		return nil, err
+	}
+	f, err := conn.Next(cctx)
+	if err != nil {
+		conn.CloseNow()
+		if cctx.Err() != nil && ctx.Err() == nil {
+			return nil, fmt.Errorf("no connection_established within the %s SLA", t.SLA.Connect)
+		}
+		return nil, fmt.Errorf("waiting for connection_established: %w", err)
+	}
+	res.record(n, f)
+	if f.Type != "connection_established" {
+		conn.CloseNow()
+		return nil, fmt.Errorf("first frame is %q, want connection_established", frameType(f))
+	}
+	res.mu.Lock()
+	res.Identity.Connections = append(res.Identity.Connections, f.UserID)
+	res.mu.Unlock()
+	if f.UserID != res.UserID {
+		conn.CloseNow()
+		return nil, fmt.Errorf("connection_established for user %q, token sub is %q", f.UserID, res.UserID)
+	}
+	return conn, nil
+}
+
+// drain records every frame of an extra connection until it ends.
+func drain(ctx context.Context, c *client.Conn, res *Result, n int) {
+	for {
+		f, err := c.Next(ctx)
+		if err != nil {
+			return
+		}
+		res.record(n, f)
+	}
+}
+
+func frameType(f client.Frame) string {
+	if f.Err != nil {
+		return "invalid frame"
+	}
+	return f.Type
+}
+
+// message runs one message's flow on conn: send, first event, the stream
+// of five events, the answer, and the thread's history.
+func (d *Driver) message(ctx context.Context, conn *client.Conn, res *Result, m *Message, text, threadID string) {
+	t := d.Env.Target
+	fail := func(st Stage, format string, args ...any) {
+		m.Failure = &Failure{Stage: st, Cause: fmt.Sprintf(format, args...)}
+	}
+	sent := time.Now()
+	sctx, cancel := context.WithTimeout(ctx, t.RequestTimeout)
+	err := conn.Send(sctx, client.UserMessage{Type: "user_message", Payload: client.UserMessagePayload{Message: text, ThreadID: threadID, RequestID: m.RequestID}})
+	cancel()
+	if err != nil {
+		fail(StageSend, "%v", err)
+		return
+	}
+	m.Timings[StageSend] = time.Since(sent)
+
+	// Wait for this request's events. Frames of other requests are recorded
+	// for the isolation check and otherwise skipped here.
+	next := func(deadline time.Time) (client.Frame, error) {
+		wctx, cancel := context.WithDeadline(ctx, deadline)
+		defer cancel()
+		for {
+			f, err := conn.Next(wctx)
+			if err != nil {
+				return f, err
+			}
+			res.record(0, f)
+			if f.Err != nil {
+				return f, f.Err
+			}
+			if f.Type == "error" {
+				return f, fmt.Errorf("gateway sent an error frame: %s", string(f.Data))
+			}
+			if f.RequestID == m.RequestID {
+				return f, nil
+			}
+		}
+	}
+	waitErr := func(err error, what string, sla time.Duration) string {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return fmt.Sprintf("no %s within %s", what, sla)
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Sprintf("no %s before the flow's total deadline", what)
+		}
+		return fmt.Sprintf("waiting for %s: %v", what, err)
+	}
+
+	firstDeadline := sent.Add(t.SLA.FirstEvent)
+	f, err := next(firstDeadline)
+	if err != nil {
+		fail(StageFirstEvent, "%s", waitErr(err, "first event", t.SLA.FirstEvent))
+		return
+	}
+	m.Timings[StageFirstEvent] = f.At.Sub(sent)
+	m.RunID, m.ThreadID = f.RunID, f.ThreadID
+	if res.Plan.Abandon {
+		return
+	}
+
+	totalDeadline := sent.Add(t.SLA.Total)
+	var completed client.Frame
+	for i, want := range EventTypes {
+		if i > 0 {
+			f, err = next(totalDeadline)
+			if err != nil {
+				fail(StageStream, "%s", waitErr(err, want, t.SLA.Total))
+				return
+			}
+		}
+		if cause := checkEvent(f, want, res.UserID, m); cause != "" {
+			fail(StageStream, "%s", cause)
+			return
+		}
+		completed = f
+	}
+	m.Timings[StageStream] = completed.At.Sub(sent)
+
+	content, err := answerContent(completed)
+	if err != nil {
+		fail(StageResponse, "agent_completed: %v", err)
+		return
+	}
+	if !strings.Contains(content, text) {
+		fail(StageResponse, "agent_completed does not contain the user's own message (canary %s)", m.Canary)
+		return
+	}
+	m.Timings[StageResponse] = completed.At.Sub(sent)
+
+	hstart := time.Now()
+	hctx, cancel := context.WithTimeout(ctx, t.RequestTimeout)
+	defer cancel()
+	msgs, raw, err := d.Env.API.Messages(hctx, res.Token, m.ThreadID)
+	res.addREST("GET /api/threads/{id}/messages", raw)
+	if err != nil {
+		fail(StageHistory, "%v", err)
+		return
+	}
+	if cause := checkHistory(msgs, text, m.RunID); cause != "" {
+		fail(StageHistory, "%s", cause)
+		return
+	}
+	m.Timings[StageHistory] = time.Since(hstart)
+}
+
+// checkEvent returns why f is not the event want of m's run, or "".
+func checkEvent(f client.Frame, want, userID string, m *Message) string {
+	if f.Type == "agent_error" {
+		var d struct {
+			ErrorMessage string `json:"error_message"`
+		}
+		_ = json.Unmarshal(f.Data, &d)
+		return fmt.Sprintf("agent_error instead of %s: %q", want, d.ErrorMessage)
+	}
+	if f.Type != want {
+		return fmt.Sprintf("got %s, want %s", f.Type, want)
+	}
+	switch {
+	case f.UserID != userID:
+		return fmt.Sprintf("%s carries user_id %q, want %q", want, f.UserID, userID)
+	case f.RunID == "":
+		return fmt.Sprintf("%s has no run_id", want)
+	case f.RunID != m.RunID:
+		return fmt.Sprintf("%s carries run_id %q, the run started as %q", want, f.RunID, m.RunID)
+	case f.ThreadID != m.ThreadID:
+		return fmt.Sprintf("%s carries thread_id %q, the run started in %q", want, f.ThreadID, m.ThreadID)
+	case (want == "tool_executing" || want == "tool_completed") && f.ToolName == "":
+		return fmt.Sprintf("%s has no tool_name", want)
+	}
+	return ""
+}
+
+func answerContent(f client.Frame) (string, error) {
+	var d struct {
+		Result struct {
+			Content *string `json:"content"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(f.Data, &d); err != nil {
+		return "", fmt.Errorf("data is not a JSON object: %w", err)
+	}
+	if d.Result.Content == nil {
+		return "", errors.New("no data.result.content")
+	}
+	return *d.Result.Content, nil
+}
+
+func checkHistory(msgs []client.Message, text, runID string) string {
+	var user, assistant bool
+	for _, m := range msgs {
+		switch {
+		case m.Role == "user" && m.Content == text:
+			user = true
+		case m.Role == "assistant" && m.RunID == runID && strings.Contains(m.Content, text):
+			assistant = true
+		}
+	}
+	switch {
+	case !user:
+		return "the thread's messages do not hold the user's message"
+	case !assistant:
+		return fmt.Sprintf("the thread's messages do not hold the answer of run %s", runID)
+	}
+	return ""
+}

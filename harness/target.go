@@ -1,0 +1,186 @@
+// Package harness drives the Golden Path of PROTOCOL.md against a system
+// under test and judges what it saw. This file defines the target: where
+// the three services are and how test users are obtained.
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gpcheck/gpcheck/harness/client"
+)
+
+// UserMode says how the harness obtains test users.
+type UserMode string
+
+const (
+	// UsersRegister registers each user (logging in when it already
+	// exists), then logs in: the login of the golden path.
+	UsersRegister UserMode = "register"
+	// UsersBypass uses the auth service's e2e bypass-key endpoint.
+	UsersBypass UserMode = "bypass"
+)
+
+// SLA holds the golden path's deadlines.
+type SLA struct {
+	// Connect bounds the WebSocket handshake plus connection_established.
+	Connect time.Duration
+	// FirstEvent bounds the time from sending a user message to its first
+	// event.
+	FirstEvent time.Duration
+	// Total bounds one flow from login to the final REST check.
+	Total time.Duration
+}
+
+// DefaultSLA returns the reference SLAs of PROTOCOL.md.
+func DefaultSLA() SLA {
+	return SLA{Connect: 2 * time.Second, FirstEvent: 5 * time.Second, Total: 60 * time.Second}
+}
+
+// Target is a system under test: its three base URLs and how to use them.
+type Target struct {
+	// Kind names the kind of target ("local", "containers", "remote"); it is
+	// recorded in reports.
+	Kind string
+	// AuthURL and BackendURL are http(s) base URLs; WSURL is the gateway's
+	// ws(s) endpoint URL, path included.
+	AuthURL, BackendURL, WSURL string
+	// Origin is sent as the Origin header of WebSocket handshakes when set.
+	Origin string
+	// Users is how test users are obtained; the zero value registers them.
+	Users UserMode
+	// BypassKey is the e2e bypass key, for Users == UsersBypass.
+	BypassKey string
+	// SLA holds the golden path's deadlines; the zero value means DefaultSLA.
+	SLA SLA
+	// RequestTimeout bounds every single HTTP request; 0 means 10 s.
+	RequestTimeout time.Duration
+	// ServiceID and ServiceSecret are presented to /auth/validate, for auth
+	// services that demand service credentials; empty sends none.
+	ServiceID, ServiceSecret string
+	// SigningKey is the SUT's HS256 key when known (local targets), for
+	// token cases that need it; nil otherwise.
+	SigningKey []byte
+}
+
+// withDefaults returns t with zero fields set to their defaults.
+func (t Target) withDefaults() Target {
+	if t.Users == "" {
+		t.Users = UsersRegister
+	}
+	if t.SLA == (SLA{}) {
+		t.SLA = DefaultSLA()
+	}
+	if t.RequestTimeout <= 0 {
+		t.RequestTimeout = 10 * time.Second
+	}
+	return t
+}
+
+// Validate checks the target's URLs and settings, returning one error that
+// names the first bad field.
+func (t Target) Validate() error {
+	for _, u := range []struct {
+		name, val string
+		schemes   []string
+	}{
+		{"auth URL", t.AuthURL, []string{"http", "https"}},
+		{"backend URL", t.BackendURL, []string{"http", "https"}},
+		{"websocket URL", t.WSURL, []string{"ws", "wss"}},
+	} {
+		if err := checkURL(u.val, u.schemes); err != nil {
+			return fmt.Errorf("%s: %w", u.name, err)
+		}
+	}
+	switch t.Users {
+	case "", UsersRegister:
+	case UsersBypass:
+		if t.BypassKey == "" {
+			return errors.New("users by bypass key: no bypass key given")
+		}
+	default:
+		return fmt.Errorf("unknown user mode %q (want register or bypass)", t.Users)
+	}
+	return nil
+}
+
+func checkURL(raw string, schemes []string) error {
+	if raw == "" {
+		return errors.New("missing")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL", raw)
+	}
+	ok := false
+	for _, s := range schemes {
+		ok = ok || strings.EqualFold(u.Scheme, s)
+	}
+	if !ok {
+		return fmt.Errorf("%q: scheme must be %s", raw, strings.Join(schemes, " or "))
+	}
+	if u.Host == "" {
+		return fmt.Errorf("%q has no host", raw)
+	}
+	return nil
+}
+
+// Env is a target made ready for use: validated, defaulted, with clients.
+type Env struct {
+	Target Target
+	HTTP   *http.Client
+	Auth   *client.Auth
+	API    *client.API
+}
+
+// NewEnv validates t and builds its clients.
+func NewEnv(t Target) (*Env, error) {
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	t = t.withDefaults()
+	hc := client.NewHTTPClient(t.RequestTimeout)
+	return &Env{
+		Target: t,
+		HTTP:   hc,
+		Auth:   &client.Auth{BaseURL: t.AuthURL, HTTP: hc, BypassKey: t.BypassKey, ServiceID: t.ServiceID, ServiceSecret: t.ServiceSecret},
+		API:    &client.API{BaseURL: t.BackendURL, HTTP: hc},
+	}, nil
+}
+
+// UnreachableError reports a service of the target that did not answer its
+// health check.
+type UnreachableError struct {
+	Service string
+	URL     string
+	Err     error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("%s service at %s is unreachable: %v", e.Service, e.URL, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// Preflight checks that every service answers GET /health, so that a
+// mistyped URL fails fast with one clear cause instead of as many flow
+// failures.
+func (e *Env) Preflight(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, e.Target.RequestTimeout)
+	defer cancel()
+	if err := e.Auth.Health(ctx); err != nil {
+		return &UnreachableError{"auth", e.Target.AuthURL, err}
+	}
+	if err := e.API.Health(ctx); err != nil {
+		return &UnreachableError{"backend", e.Target.BackendURL, err}
+	}
+	if err := client.WSHealth(ctx, e.HTTP, e.Target.WSURL); err != nil {
+		return &UnreachableError{"websocket", e.Target.WSURL, err}
+	}
+	return nil
+}
