@@ -1,0 +1,5 @@
+package legacy
+
+import "github.com/dgrijalva/jwt-go"
+
+var _ = jwt.New

@@ -1,0 +1,5 @@
+import { decodeJwt } from 'jose';
+
+it('decodes', () => {
+  expect(decodeJwt('a.b.c')).toBeDefined();
+});
