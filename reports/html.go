@@ -1,0 +1,412 @@
+package reports
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// HTML renders r as report.html, redacted: one self-contained page a
+// person can open from a CI artifact. It holds the verdict, completion
+// against its target, failures and latency by stage (the latency as an
+// inline SVG bar chart), the specs, every finding with its evidence as a
+// transcript, the token matrix when there is one, and the run's config.
+//
+// The page loads nothing: no script, no external style sheet, font or
+// image; its only style is inline. html/template escapes every value.
+func HTML(r *Report, secrets ...string) ([]byte, error) {
+	if r == nil {
+		return nil, errors.New("html: nil report")
+	}
+	r = redacted(r, secrets)
+	v := htmlView{
+		R:           r,
+		Verdict:     strings.ToUpper(r.Verdict),
+		VerdictCls:  verdictClass(r.Verdict),
+		Completion:  completionText(r.Completion),
+		BelowTarget: r.Completion.Rate < r.Completion.Target,
+		Duration:    durationText(r.DurationMS),
+		Timeout:     durationText(r.Config.TimeoutMS),
+		Chart:       latencyChart(r.Stages),
+		Specs:       sortedSpecs(r.Specs),
+		Replay:      replayCommand(r),
+		Matrix:      matrixView(r.TokenMatrix),
+	}
+	if !r.StartedAt.IsZero() {
+		v.Started = r.StartedAt.UTC().Format(time.RFC3339)
+	}
+	byKind := findingsByKind(r)
+	for _, k := range sortedKeys(byKind) {
+		v.ByKind = append(v.ByKind, kindCount{k, byKind[k]})
+	}
+	for _, st := range r.Stages {
+		v.Stages = append(v.Stages, stageRow{Stage: st,
+			P50: msText(st.P50MS), P90: msText(st.P90MS), P99: msText(st.P99MS)})
+	}
+	var buf bytes.Buffer
+	if err := htmlTemplate.Execute(&buf, v); err != nil {
+		return nil, fmt.Errorf("render html: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// htmlView is what the template shows: r, redacted, and what is worked
+// out from it in Go so that the template only lays it out.
+type htmlView struct {
+	R           *Report
+	Verdict     string
+	VerdictCls  string
+	Completion  string
+	BelowTarget bool
+	Started     string
+	Duration    string
+	Timeout     string
+	Stages      []stageRow
+	Chart       *svgChart
+	Specs       []Spec
+	ByKind      []kindCount
+	Replay      string
+	Matrix      *matrixTable
+}
+
+type stageRow struct {
+	Stage
+	P50, P90, P99 string
+}
+
+type kindCount struct {
+	Kind  string
+	Count int
+}
+
+// verdictClass maps a verdict to the banner's style: only known classes,
+// whatever the report says.
+func verdictClass(verdict string) string {
+	switch verdict {
+	case "passed", "failed":
+		return verdict
+	default:
+		return "unfinished"
+	}
+}
+
+// msText formats a latency in milliseconds.
+func msText(ms float64) string {
+	return strconv.FormatFloat(ms, 'f', 1, 64) + " ms"
+}
+
+// Chart geometry, in SVG user units (pixels at 100%).
+const (
+	chartLeft    = 64  // room for the axis labels
+	chartRight   = 16  //
+	chartTop     = 12  //
+	chartPlot    = 200 // plot height
+	chartBottom  = 28  // room for the stage names
+	chartBar     = 18  // one bar's width
+	chartBarGap  = 4   // between a group's bars
+	chartGroup   = 3*chartBar + 2*chartBarGap
+	chartGroupGp = 28 // between groups
+	chartTicks   = 4  // grid lines above zero
+	chartMinW    = 320
+)
+
+// svgChart is the latency chart, laid out: every number is a coordinate
+// the template writes as is.
+type svgChart struct {
+	W, H   int
+	Scale  string // the top of the axis, for the chart's label
+	Ticks  []svgTick
+	Groups []svgGroup
+	Left   int
+	Right  int
+	Base   int // the y of the zero line
+}
+
+type svgTick struct {
+	Y     string
+	Label string
+}
+
+type svgGroup struct {
+	Name   string
+	LabelX string
+	LabelY int
+	Bars   []svgBar
+}
+
+type svgBar struct {
+	Class, Title string
+	X, Y, W, H   string
+}
+
+// latencyChart lays out one group of three bars (p50, p90, p99) per
+// stage, on a shared axis from zero to a round number at or above the
+// slowest value. It returns nil when there is no stage to draw.
+func latencyChart(stages []Stage) *svgChart {
+	if len(stages) == 0 {
+		return nil
+	}
+	top := 0.0
+	for _, st := range stages {
+		top = math.Max(top, math.Max(st.P50MS, math.Max(st.P90MS, st.P99MS)))
+	}
+	top = niceCeil(top)
+	w := chartLeft + len(stages)*(chartGroup+chartGroupGp) + chartRight
+	w = max(w, chartMinW)
+	c := &svgChart{
+		W: w, H: chartTop + chartPlot + chartBottom,
+		Scale: msText(top), Left: chartLeft, Right: w - chartRight, Base: chartTop + chartPlot,
+	}
+	for i := 0; i <= chartTicks; i++ {
+		v := top * float64(i) / chartTicks
+		c.Ticks = append(c.Ticks, svgTick{Y: coord(yFor(v, top)), Label: strconv.FormatFloat(v, 'f', -1, 64)})
+	}
+	for i, st := range stages {
+		x0 := float64(chartLeft + chartGroupGp/2 + i*(chartGroup+chartGroupGp))
+		g := svgGroup{Name: st.Name, LabelX: coord(x0 + chartGroup/2.0), LabelY: chartTop + chartPlot + 18}
+		for j, b := range []struct {
+			cls string
+			v   float64
+		}{{"p50", st.P50MS}, {"p90", st.P90MS}, {"p99", st.P99MS}} {
+			y := yFor(b.v, top)
+			g.Bars = append(g.Bars, svgBar{
+				Class: b.cls, Title: st.Name + " " + b.cls + ": " + msText(b.v),
+				X: coord(x0 + float64(j*(chartBar+chartBarGap))), Y: coord(y),
+				W: strconv.Itoa(chartBar), H: coord(float64(chartTop+chartPlot) - y),
+			})
+		}
+		c.Groups = append(c.Groups, g)
+	}
+	return c
+}
+
+// yFor is the y of value v on an axis whose top is top.
+func yFor(v, top float64) float64 {
+	if top <= 0 || v <= 0 || math.IsNaN(v) {
+		return chartTop + chartPlot
+	}
+	return chartTop + chartPlot*(1-math.Min(v, top)/top)
+}
+
+// coord formats a coordinate to a tenth of a unit.
+func coord(v float64) string {
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}
+
+// niceCeil rounds v up to 1, 2, 4, 6 or 8 times a power of ten, so that the
+// axis reads in round numbers; anything not above zero is 1.
+func niceCeil(v float64) float64 {
+	if !(v > 0) || math.IsInf(v, 0) {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 4, 6, 8, 10} {
+		if m*p >= v {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+// matrixTable is the token matrix laid out as rows of cells in the
+// order of its paths.
+type matrixTable struct {
+	Paths []string
+	Rows  []matrixRowView
+}
+
+type matrixRowView struct {
+	MatrixRow
+	Cells []matrixCell
+}
+
+type matrixCell struct {
+	Text string
+	// Off says the cell's verdict is not the wanted one.
+	Off bool
+}
+
+func matrixView(m *TokenMatrix) *matrixTable {
+	if m == nil || len(m.Rows) == 0 {
+		return nil
+	}
+	t := &matrixTable{Paths: m.Paths}
+	for _, row := range m.Rows {
+		rv := matrixRowView{MatrixRow: row}
+		for _, p := range m.Paths {
+			cell := row.Cells[p]
+			off := cell != "" && row.Want != "" && !strings.HasPrefix(cell, row.Want)
+			rv.Cells = append(rv.Cells, matrixCell{Text: cell, Off: off})
+		}
+		t.Rows = append(t.Rows, rv)
+	}
+	return t
+}
+
+var htmlTemplate = template.Must(template.New("report.html").Parse(htmlSource))
+
+// htmlSource is report.html. It must stay self-contained: no <script>, and
+// no attribute that fetches anything (src, href to a resource, url() in
+// style).
+const htmlSource = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>gpcheck report: {{.R.Verdict}}</title>
+<style>
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1f2328;background:#fff;margin:0 auto;max-width:1100px;padding:16px 24px 48px}
+h1{font-size:2.6em;margin:0;letter-spacing:.04em}
+h2{font-size:1.25em;margin:2em 0 .6em;border-bottom:1px solid #d0d7de;padding-bottom:.2em}
+.verdict{border-radius:8px;padding:18px 24px;color:#fff}
+.verdict.passed{background:#1a7f37}
+.verdict.failed{background:#cf222e}
+.verdict.unfinished{background:#bf8700}
+.verdict p{margin:.4em 0 0;font-size:1.15em}
+.below{font-weight:bold}
+table{border-collapse:collapse;margin:.4em 0;width:100%}
+th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f6f8fa}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+tr.bad td{background:#ffebe9}
+td.off{background:#ffebe9;font-weight:bold}
+.state-passed{color:#1a7f37}.state-failed{color:#cf222e}
+code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+pre{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:8px;overflow:auto;max-height:24em;white-space:pre-wrap;word-break:break-all}
+.finding{border:1px solid #d0d7de;border-radius:6px;padding:8px 12px;margin:.8em 0}
+.finding h3{font-size:1em;margin:0 0 .3em}
+.finding .detail{margin:.3em 0}
+.meta{color:#57606a}
+.empty{color:#57606a;font-style:italic}
+svg{max-width:100%;height:auto}
+svg text{font:11px system-ui,sans-serif;fill:#57606a}
+svg .grid{stroke:#d0d7de;stroke-width:1}
+svg .axis{stroke:#57606a;stroke-width:1}
+.p50{fill:#54aeff}.p90{fill:#0969da}.p99{fill:#0a3069}
+.legend span{display:inline-block;width:10px;height:10px;margin:0 4px 0 12px}
+.legend .p50{background:#54aeff}.legend .p90{background:#0969da}.legend .p99{background:#0a3069}
+</style>
+</head>
+<body>
+<header class="verdict {{.VerdictCls}}">
+<h1>{{.Verdict}}</h1>
+<p>Completion {{.Completion}}{{if .BelowTarget}} — <span class="below">below target</span>{{end}}</p>
+{{- if .R.Error}}
+<p>{{.R.Error}}</p>
+{{- end}}
+<p>{{.R.Tool.Name}} {{.R.Tool.Version}} · {{.R.Target.Kind}} target · seed {{.R.Config.Seed}}{{if .Started}} · started {{.Started}}{{end}} · {{.Duration}}</p>
+</header>
+
+<h2>Stages: failures and latency</h2>
+{{- if .Stages}}
+<table>
+<thead><tr><th>Stage</th><th>Attempted</th><th>Failed</th><th>p50</th><th>p90</th><th>p99</th></tr></thead>
+<tbody>
+{{- range .Stages}}
+<tr{{if .Failed}} class="bad"{{end}}><td><code>{{.Name}}</code></td><td class="n">{{.Attempted}}</td><td class="n">{{.Failed}}</td><td class="n">{{.P50}}</td><td class="n">{{.P90}}</td><td class="n">{{.P99}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- with .Chart}}
+<p class="legend">Latency per stage, 0 to {{.Scale}}:<span class="p50"></span>p50<span class="p90"></span>p90<span class="p99"></span>p99</p>
+<svg width="{{.W}}" height="{{.H}}" viewBox="0 0 {{.W}} {{.H}}" role="img" aria-label="Latency per stage: p50, p90 and p99 in milliseconds">
+{{- $c := .}}
+{{- range .Ticks}}
+<line class="grid" x1="{{$c.Left}}" y1="{{.Y}}" x2="{{$c.Right}}" y2="{{.Y}}"/>
+<text x="{{$c.Left}}" y="{{.Y}}" dx="-6" dy="4" text-anchor="end">{{.Label}}</text>
+{{- end}}
+<line class="axis" x1="{{.Left}}" y1="{{.Base}}" x2="{{.Right}}" y2="{{.Base}}"/>
+{{- range .Groups}}
+<g>
+{{- range .Bars}}
+<rect class="{{.Class}}" x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}"><title>{{.Title}}</title></rect>
+{{- end}}
+<text x="{{.LabelX}}" y="{{.LabelY}}" text-anchor="middle">{{.Name}}</text>
+</g>
+{{- end}}
+</svg>
+{{- end}}
+{{- else}}
+<p class="empty">No golden-path stage ran.</p>
+{{- end}}
+
+<h2>Specs</h2>
+{{- if .Specs}}
+<table>
+<thead><tr><th>State</th><th>Spec</th><th>Labels</th><th>Findings</th><th>Time</th><th>Failure</th></tr></thead>
+<tbody>
+{{- range .Specs}}
+<tr><td class="state-{{.State}}">{{.State}}</td><td>{{.Name}}</td><td>{{range $i, $l := .Labels}}{{if $i}}, {{end}}<code>{{$l}}</code>{{end}}</td><td class="n">{{.Findings}}</td><td class="n">{{.DurationMS}} ms</td><td>{{.Failure}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- else}}
+<p class="empty">No spec ran.</p>
+{{- end}}
+
+<h2>Findings</h2>
+{{- if .ByKind}}
+<table>
+<thead><tr><th>Kind</th><th>Count</th></tr></thead>
+<tbody>
+{{- range .ByKind}}
+<tr><td><code>{{.Kind}}</code></td><td class="n">{{.Count}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- end}}
+{{- range .R.Findings}}
+<section class="finding" id="{{.ID}}">
+<h3>{{.ID}} <code>{{.Kind}}</code></h3>
+<div class="meta">spec: {{.Spec}}{{if .User}} · user: <code>{{.User}}</code>{{end}}{{if .Stage}} · stage: <code>{{.Stage}}</code>{{end}}</div>
+<p class="detail">{{.Detail}}</p>
+{{- if .Evidence}}
+<div class="meta">transcript</div>
+<pre class="transcript">{{range .Evidence}}{{.}}
+{{end}}</pre>
+{{- end}}
+</section>
+{{- else}}
+<p class="empty">No findings.</p>
+{{- end}}
+{{- with .Matrix}}
+
+<h2>Token matrix</h2>
+<table>
+<thead><tr><th>ID</th><th>Case</th><th>Want</th>{{range .Paths}}<th>{{.}}</th>{{end}}<th>Skipped</th></tr></thead>
+<tbody>
+{{- range .Rows}}
+<tr><td>{{.ID}}</td><td>{{.Name}}{{if .How}}<div class="meta">{{.How}}</div>{{end}}</td><td>{{.Want}}</td>{{range .Cells}}<td{{if .Off}} class="off"{{end}}>{{.Text}}</td>{{end}}<td>{{.Skipped}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+{{- end}}
+
+<h2>Config</h2>
+<table>
+<tbody>
+<tr><th>Seed</th><td><code>{{.R.Config.Seed}}</code></td></tr>
+<tr><th>Users</th><td>{{.R.Config.Users}}</td></tr>
+<tr><th>Messages per user</th><td>{{.R.Config.Messages}}</td></tr>
+<tr><th>Concurrency</th><td>{{.R.Config.Concurrency}}{{if not .R.Config.Concurrency}} (all users at once){{end}}</td></tr>
+<tr><th>Label filter</th><td>{{with .R.Config.LabelFilter}}<code>{{.}}</code>{{else}}all{{end}}</td></tr>
+<tr><th>Minimum completion</th><td>{{.R.Config.MinCompletion}}%</td></tr>
+<tr><th>Timeout</th><td>{{.Timeout}}</td></tr>
+<tr><th>Target</th><td>{{.R.Target.Kind}}</td></tr>
+<tr><th>Auth URL</th><td><code>{{.R.Target.AuthURL}}</code></td></tr>
+<tr><th>Backend URL</th><td><code>{{.R.Target.BackendURL}}</code></td></tr>
+<tr><th>WebSocket URL</th><td><code>{{.R.Target.WSURL}}</code></td></tr>
+<tr><th>Faults</th><td>{{range $i, $f := .R.Target.Faults}}{{if $i}}, {{end}}<code>{{$f}}</code>{{else}}none{{end}}</td></tr>
+<tr><th>Schema version</th><td>{{.R.SchemaVersion}}</td></tr>
+</tbody>
+</table>
+<p>Replay:</p>
+<pre>{{.Replay}}</pre>
+</body>
+</html>
+`
