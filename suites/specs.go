@@ -1,0 +1,189 @@
+package suites
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/gomega"
+
+	"github.com/gpcheck/gpcheck/harness/check"
+	"github.com/gpcheck/gpcheck/harness/flow"
+	"github.com/gpcheck/gpcheck/harness/load"
+	"github.com/gpcheck/gpcheck/harness/tokens"
+)
+
+// define registers every spec, bound to s.
+func (s *state) define() {
+	ginkgo.ReportAfterSuite("gpcheck", func(r ginkgo.Report) {
+		s.mu.Lock()
+		s.report = r
+		s.mu.Unlock()
+	})
+
+	ginkgo.Describe("Golden path", ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
+		var out *load.Outcome
+		ginkgo.BeforeAll(func(ctx ginkgo.SpecContext) {
+			d := &flow.Driver{Env: s.cfg.Env}
+			o := s.cfg.Load
+			o.Progress = s.cfg.Progress
+			var err error
+			out, err = load.Run(mergeCtx(ctx, s.ctx), d, o)
+			gomega.Expect(err).NotTo(gomega.HaveOccurred())
+		})
+
+		ginkgo.It("completes every flow, each stage within its SLA", ginkgo.Label("golden-path"), func() {
+			comp, stages, fs := check.Completion(out, s.cfg.MinCompletion)
+			s.mu.Lock()
+			s.comp, s.stages = comp, stages
+			s.mu.Unlock()
+			s.record(fs)
+			if comp.Rate < comp.Target {
+				failWith(fmt.Sprintf("completion %.2f%% (%d/%d) is below the %.2f%% target", comp.Rate, comp.Completed, comp.Attempted, comp.Target), fs)
+			}
+		})
+
+		ginkgo.It("never shows a user another user's events or data", ginkgo.Label("isolation"), func() {
+			fs := check.Isolation(out)
+			s.record(fs)
+			if len(fs) > 0 {
+				failWith("isolation violated", fs)
+			}
+		})
+
+		ginkgo.It("resolves each token to the same user on every path", ginkgo.Label("identity"), func() {
+			fs := check.Identity(out)
+			s.record(fs)
+			if len(fs) > 0 {
+				failWith("identity differs across paths", fs)
+			}
+		})
+	})
+
+	ginkgo.Describe("WebSocket gateway", func() {
+		ginkgo.It("refuses what the auth service refuses and keeps the frame rules", ginkgo.Label("websocket", "identity"), func(ctx ginkgo.SpecContext) {
+			ctx2 := mergeCtx(ctx, s.ctx)
+			a, b := s.accounts(ctx2, "ws", 2)
+			fs := check.WebSocket(ctx2, s.cfg.Env, a[0], b)
+			s.record(fs)
+			if len(fs) > 0 {
+				failWith("websocket rules violated", fs)
+			}
+		}, ginkgo.NodeTimeout(2*time.Minute))
+	})
+
+	ginkgo.Describe("Single source of truth", func() {
+		ginkgo.It("every path gives the auth service's verdict on every token", ginkgo.Label("tokens"), func(ctx ginkgo.SpecContext) {
+			ctx2 := mergeCtx(ctx, s.ctx)
+			ss := s.sessions(ctx2, "tokens", 3)
+			a, b, c := ss[0], ss[1], ss[2]
+			// c's second session is logged out: a revoked token of a real user.
+			revoked, err := (&flow.Driver{Env: s.cfg.Env}).Login(ctx2, s.reloginPlan(c))
+			gomega.Expect(err).NotTo(gomega.HaveOccurred())
+			gomega.Expect(s.cfg.Env.Auth.Logout(ctx2, revoked.AccessToken)).To(gomega.Succeed())
+			m := tokens.Material{Access: a.AccessToken, Refresh: a.RefreshToken, Revoked: revoked.AccessToken,
+				OtherUserID: b.UserID, Key: s.cfg.Env.Target.SigningKey, Now: time.Now()}
+			rows, fs := check.Matrix(ctx2, s.cfg.Env, m, a.UserID)
+			s.setMatrix(rows)
+			for i := range fs {
+				fs[i].User = a.Label
+			}
+			s.record(fs)
+			if len(fs) > 0 {
+				failWith("a path disagrees with the auth service", fs)
+			}
+		}, ginkgo.NodeTimeout(5*time.Minute))
+
+		ginkgo.It("honours logout on every path within 1 s, open connections included", ginkgo.Label("revocation"), func(ctx ginkgo.SpecContext) {
+			ctx2 := mergeCtx(ctx, s.ctx)
+			fs := check.Revocation(ctx2, s.cfg.Env, s.sessions(ctx2, "revocation", 1)[0])
+			s.record(fs)
+			if len(fs) > 0 {
+				failWith("logout not honoured everywhere", fs)
+			}
+		}, ginkgo.NodeTimeout(2*time.Minute))
+
+		ginkgo.It("honours a refresh on every path as the auth service does", ginkgo.Label("revocation"), func(ctx ginkgo.SpecContext) {
+			ctx2 := mergeCtx(ctx, s.ctx)
+			fs := check.Refresh(ctx2, s.cfg.Env, s.sessions(ctx2, "refresh", 1)[0])
+			s.record(fs)
+			if len(fs) > 0 {
+				failWith("a refresh is not honoured as the auth service does", fs)
+			}
+		}, ginkgo.NodeTimeout(2*time.Minute))
+
+		ginkgo.It("closes a connection whose token expires while it is open", ginkgo.Label("revocation"), func(ctx ginkgo.SpecContext) {
+			key := s.cfg.Env.Target.SigningKey
+			if key == nil {
+				ginkgo.Skip("needs the SUT's signing key to mint a short-lived token; remote targets run it with --signing-key-file")
+			}
+			ctx2 := mergeCtx(ctx, s.ctx)
+			se := s.sessions(ctx2, "expiry", 1)[0]
+			// Valid for about three more seconds: exp 27 s ago, within the 30 s leeway.
+			tok, err := tokens.Reissue(se.AccessToken, key, time.Now().Add(-27*time.Second))
+			gomega.Expect(err).NotTo(gomega.HaveOccurred())
+			fs := check.Expiry(ctx2, s.cfg.Env, se.Label, tok)
+			s.record(fs)
+			if len(fs) > 0 {
+				failWith("an expired token is still honoured", fs)
+			}
+		}, ginkgo.NodeTimeout(2*time.Minute))
+	})
+}
+
+// reloginPlan is the plan that logs in se's user again (a second session).
+func (s *state) reloginPlan(se check.Session) *flow.Plan {
+	o := load.Options{Users: 3, Seed: s.cfg.Load.Seed ^ hash("tokens"), Abandoners: -1, ExtraConnectionEvery: -1}
+	plans, _ := load.Plans(o)
+	p := plans[2]
+	p.Email = "tokens-" + p.Email
+	return p
+}
+
+// sessions logs in n fresh users for probes, seeded like the load run but
+// in a namespace of their own.
+func (s *state) sessions(ctx context.Context, ns string, n int) []check.Session {
+	o := load.Options{Users: n, Seed: s.cfg.Load.Seed ^ hash(ns), Abandoners: -1, ExtraConnectionEvery: -1}
+	plans, _ := load.Plans(o)
+	d := &flow.Driver{Env: s.cfg.Env}
+	var out []check.Session
+	for _, p := range plans {
+		p.Email = ns + "-" + p.Email
+		sess, err := d.Login(ctx, p)
+		gomega.Expect(err).NotTo(gomega.HaveOccurred(), "log in probe user %s", p.Label())
+		sub, err := tokens.Subject(sess.AccessToken)
+		gomega.Expect(err).NotTo(gomega.HaveOccurred(), "read the sub of probe user %s's token", p.Label())
+		out = append(out, check.Session{Label: p.Label() + " (" + sub + ")", UserID: sub, Session: sess})
+	}
+	return out
+}
+
+// accounts is sessions as probe accounts: the first n-1 and the last.
+func (s *state) accounts(ctx context.Context, ns string, n int) ([]check.Account, check.Account) {
+	var out []check.Account
+	for _, se := range s.sessions(ctx, ns, n) {
+		out = append(out, check.Account{Label: se.Label, UserID: se.UserID, Token: se.AccessToken})
+	}
+	return out[:n-1], out[n-1]
+}
+
+func hash(s string) uint64 {
+	var h uint64 = 14695981039346656037
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// mergeCtx returns a context done when either a or b is.
+func mergeCtx(a, b context.Context) context.Context {
+	if b == nil {
+		return a
+	}
+	ctx, cancel := context.WithCancel(a)
+	stop := context.AfterFunc(b, cancel)
+	context.AfterFunc(ctx, func() { stop() })
+	return ctx
+}

@@ -1,0 +1,250 @@
+// Package suites holds gpcheck's Ginkgo specs. They are defined by Run,
+// bound to one run's configuration, so that the same specs run in-process
+// from `gpcheck run`, from `go test ./suites` and from `ginkgo ./suites`.
+package suites
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/extensions/globals"
+	"github.com/onsi/ginkgo/v2/types"
+	"github.com/onsi/gomega"
+
+	"github.com/gpcheck/gpcheck/harness"
+	"github.com/gpcheck/gpcheck/harness/check"
+	"github.com/gpcheck/gpcheck/harness/load"
+	"github.com/gpcheck/gpcheck/reports"
+)
+
+// Labels are the spec labels this package defines.
+var Labels = []string{"golden-path", "isolation", "identity", "websocket", "tokens", "revocation"}
+
+// Config is one run's configuration.
+type Config struct {
+	// Env is the target, ready to use.
+	Env *harness.Env
+	// Load shapes the golden-path run shared by the golden-path, isolation
+	// and identity specs.
+	Load load.Options
+	// MinCompletion is the completion rate, in percent, the golden path
+	// needs; 0 means 100.
+	MinCompletion float64
+	// LabelFilter selects specs with Ginkgo's label-filter syntax; empty
+	// keeps the filter of GinkgoConfiguration() (from ginkgo's flags).
+	LabelFilter string
+	// Timeout bounds the whole suite; 0 keeps GinkgoConfiguration()'s.
+	Timeout time.Duration
+	// Progress, when set, is told of each virtual user that finishes.
+	Progress func(done, total int)
+}
+
+// Result is what a run of the specs found.
+type Result struct {
+	Passed     bool
+	Completion reports.Completion
+	Stages     []reports.Stage
+	Specs      []reports.Spec
+	Findings   []reports.Finding
+	// TokenMatrix is set when the tokens spec ran.
+	TokenMatrix *reports.TokenMatrix
+	// Interrupted is true when the run was cut short by a signal or the
+	// suite timeout.
+	Interrupted bool
+}
+
+// ErrNoSpecs is returned when the label filter selects no spec: an empty
+// selection is a mistake, never a pass.
+var ErrNoSpecs = errors.New("the label filter selects no spec")
+
+// ErrBadLabelFilter wraps a label filter that does not parse.
+var ErrBadLabelFilter = errors.New("bad label filter")
+
+const description = "gpcheck golden path"
+
+// Run defines the specs for cfg and runs them with ginkgo.RunSpecs,
+// reporting failures to t. Ginkgo's globals are reset first, so Run may be
+// called more than once in a process, though not concurrently.
+func Run(ctx context.Context, t ginkgo.GinkgoTestingT, cfg Config) (*Result, error) {
+	if cfg.Env == nil {
+		return nil, errors.New("suites: no target environment")
+	}
+	if cfg.MinCompletion == 0 {
+		cfg.MinCompletion = 100
+	}
+	suiteCfg, reporterCfg := ginkgo.GinkgoConfiguration()
+	if cfg.LabelFilter != "" {
+		suiteCfg.LabelFilter = cfg.LabelFilter
+	}
+	if _, err := types.ParseLabelFilter(suiteCfg.LabelFilter); err != nil {
+		return nil, fmt.Errorf("%w %q: %v", ErrBadLabelFilter, suiteCfg.LabelFilter, firstLine(err.Error()))
+	}
+	if cfg.Timeout > 0 {
+		suiteCfg.Timeout = cfg.Timeout
+	}
+	suiteCfg.RandomizeAllSpecs = false
+
+	globals.Reset()
+	gomega.RegisterFailHandler(ginkgo.Fail)
+	s := &state{cfg: cfg, ctx: ctx}
+	s.define()
+	preview := ginkgo.PreviewSpecs(description, suiteCfg, reporterCfg)
+	if preview.PreRunStats.SpecsThatWillRun == 0 {
+		return nil, fmt.Errorf("%w %q", ErrNoSpecs, suiteCfg.LabelFilter)
+	}
+	passed := ginkgo.RunSpecs(t, description, suiteCfg, reporterCfg)
+	return s.result(passed), nil
+}
+
+// Preview returns the specs that filter selects, without running them.
+func Preview(filter string) ([]reports.Spec, error) {
+	suiteCfg, reporterCfg := ginkgo.GinkgoConfiguration()
+	suiteCfg.LabelFilter = filter
+	if _, err := types.ParseLabelFilter(filter); err != nil {
+		return nil, fmt.Errorf("%w %q: %v", ErrBadLabelFilter, filter, firstLine(err.Error()))
+	}
+	globals.Reset()
+	s := &state{}
+	s.define()
+	rep := ginkgo.PreviewSpecs(description, suiteCfg, reporterCfg)
+	var out []reports.Spec
+	for _, sr := range rep.SpecReports {
+		if sr.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		st := "will run"
+		if sr.State == types.SpecStateSkipped {
+			st = "filtered out"
+		}
+		out = append(out, reports.Spec{Name: sr.FullText(), Labels: sr.Labels(), State: st})
+	}
+	return out, nil
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// state is one run's shared state; specs write their findings into it.
+type state struct {
+	cfg Config
+	ctx context.Context
+
+	mu       sync.Mutex
+	findings []reports.Finding
+	comp     reports.Completion
+	stages   []reports.Stage
+	report   types.Report
+	matrix   *reports.TokenMatrix
+}
+
+// setMatrix records the token matrix for the report.
+func (s *state) setMatrix(rows []check.Row) {
+	m := &reports.TokenMatrix{Paths: check.MatrixPaths}
+	for _, r := range rows {
+		mr := reports.MatrixRow{ID: r.Case.ID, Name: r.Case.Name, How: r.Case.How, Want: string(r.Case.Want), Skipped: r.Skipped}
+		if len(r.Cells) > 0 {
+			mr.Cells = map[string]string{}
+			for p, c := range r.Cells {
+				mr.Cells[p] = reports.Redact(c.String())
+			}
+		}
+		m.Rows = append(m.Rows, mr)
+	}
+	s.mu.Lock()
+	s.matrix = m
+	s.mu.Unlock()
+}
+
+// record attaches findings to the current spec, both in gpcheck's result
+// and as a Ginkgo report entry.
+func (s *state) record(fs []reports.Finding) {
+	if len(fs) == 0 {
+		return
+	}
+	spec := ginkgo.CurrentSpecReport().FullText()
+	s.mu.Lock()
+	for i := range fs {
+		fs[i].Spec = spec
+		s.findings = append(s.findings, fs[i])
+	}
+	s.mu.Unlock()
+	ginkgo.AddReportEntry("findings", summarize(fs))
+}
+
+// summarize is the text of a report entry: one line per finding, redacted.
+func summarize(fs []reports.Finding) string {
+	var b strings.Builder
+	for i, f := range fs {
+		if i == 20 {
+			fmt.Fprintf(&b, "… and %d more\n", len(fs)-20)
+			break
+		}
+		fmt.Fprintf(&b, "%s %s %s: %s\n", f.Kind, f.User, f.Stage, f.Detail)
+	}
+	return reports.Redact(b.String())
+}
+
+// failWith fails the current spec with a one-line summary of fs.
+func failWith(what string, fs []reports.Finding) {
+	byKind := map[string]int{}
+	for _, f := range fs {
+		byKind[f.Kind]++
+	}
+	var parts []string
+	for k, n := range byKind {
+		parts = append(parts, fmt.Sprintf("%d %s", n, k))
+	}
+	sort.Strings(parts)
+	first := ""
+	if len(fs) > 0 {
+		first = "; first: " + reports.Redact(fs[0].Detail)
+	}
+	ginkgo.Fail(fmt.Sprintf("%s: %s%s", what, strings.Join(parts, ", "), first))
+}
+
+func (s *state) result(passed bool) *Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res := &Result{Passed: passed, Completion: s.comp, Stages: s.stages, Findings: s.findings, TokenMatrix: s.matrix}
+	counts := map[string]int{}
+	for _, f := range s.findings {
+		counts[f.Spec]++
+	}
+	// Ginkgo shuffles top-level containers; report specs in the order they
+	// are defined, which is the order of the golden path's story.
+	srs := append(types.SpecReports(nil), s.report.SpecReports...)
+	sort.SliceStable(srs, func(i, j int) bool {
+		return srs[i].LeafNodeLocation.LineNumber < srs[j].LeafNodeLocation.LineNumber
+	})
+	for _, sr := range srs {
+		if sr.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		sp := reports.Spec{
+			Name:       sr.FullText(),
+			Labels:     sr.Labels(),
+			State:      sr.State.String(),
+			DurationMS: sr.RunTime.Milliseconds(),
+			Findings:   counts[sr.FullText()],
+		}
+		if sr.State.Is(types.SpecStateFailureStates) {
+			sp.Failure = reports.Redact(firstLine(sr.FailureMessage()))
+		}
+		if sr.State.Is(types.SpecStateInterrupted | types.SpecStateAborted | types.SpecStateTimedout) {
+			res.Interrupted = true
+		}
+		res.Specs = append(res.Specs, sp)
+	}
+	return res
+}
