@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// gpcheckBin is the real binary, built once by TestMain; the end-to-end
+// tests run it as users do.
+var gpcheckBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "gpcheck-e2e")
+	if err != nil {
+		panic(err)
+	}
+	gpcheckBin = filepath.Join(dir, "gpcheck")
+	out, err := exec.Command("go", "build", "-o", gpcheckBin, ".").CombinedOutput()
+	if err != nil {
+		os.RemoveAll(dir)
+		os.Stderr.Write(out)
+		panic("build gpcheck: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+	report         map[string]any
+}
+
+// gpcheck runs the binary with args and a fresh report folder.
+func gpcheck(t *testing.T, timeout time.Duration, args ...string) result {
+	t.Helper()
+	dir := t.TempDir()
+	if args[0] == "run" {
+		args = append(args, "--report-dir", dir)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, gpcheckBin, args...)
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	err := cmd.Run()
+	r := result{stdout: so.String(), stderr: se.String()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		r.code = ee.ExitCode()
+	default:
+		t.Fatalf("run gpcheck %v: %v", args, err)
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("gpcheck %v did not finish within %s\nstdout:\n%s\nstderr:\n%s", args, timeout, r.stdout, r.stderr)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "report.json")); err == nil {
+		if err := json.Unmarshal(b, &r.report); err != nil {
+			t.Fatalf("report.json is not JSON: %v", err)
+		}
+	}
+	return r
+}
+
+func TestRunCleanPasses(t *testing.T) {
+	t.Parallel()
+	r := gpcheck(t, 2*time.Minute, "run", "--seed", "42")
+	if r.code != exitOK {
+		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	comp := r.report["completion"].(map[string]any)
+	if comp["rate"].(float64) != 100 || comp["attempted"].(float64) != 20 || comp["target"].(float64) != 100 {
+		t.Errorf("completion = %v, want 20/20 at 100%% of a 100%% target", comp)
+	}
+	if n := len(r.report["findings"].([]any)); n != 0 {
+		t.Errorf("%d findings on the clean system: %v", n, r.report["findings"])
+	}
+	if r.report["schema_version"].(float64) != 1 || r.report["verdict"] != "passed" {
+		t.Errorf("schema_version %v verdict %v", r.report["schema_version"], r.report["verdict"])
+	}
+	for _, want := range []string{"✓ passed", "completion  ✓ 100% (20/20 flows)", "verdict     PASSED"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+// TestRunCatchesFaults runs the real binary against each fault mode the
+// golden-path, isolation, identity and websocket specs cover.
+func TestRunCatchesFaults(t *testing.T) {
+	cases := []struct {
+		fault string
+		kinds []string
+	}{
+		{"ws-unverified-claims", []string{"token_verdict_mismatch"}},
+		{"ws-demo-fallback", []string{"token_verdict_mismatch"}},
+		{"backend-email-identity", []string{"identity_mismatch"}},
+		{"ws-route-by-short-id", []string{"isolation_leak"}},
+		{"agent-shared-context", []string{"isolation_leak"}},
+		{"drop-events", []string{"stage_failure"}},
+		{"slow-first-event", []string{"stage_failure"}},
+		{"backend-local-decode", []string{"stage_failure", "identity_mismatch"}},
+		{"backend-stale-revocation", []string{"token_verdict_mismatch"}},
+		{"ws-no-revalidate", []string{"token_verdict_mismatch"}},
+		{"backend-alg-none", []string{"token_verdict_mismatch"}},
+		{"refresh-as-access", []string{"token_verdict_mismatch"}},
+	}
+	for _, c := range cases {
+		t.Run(c.fault, func(t *testing.T) {
+			t.Parallel()
+			r := gpcheck(t, 2*time.Minute, "run", "--fault", c.fault, "--seed", "7")
+			if r.code != exitFailed {
+				t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+			}
+			byKind, _ := r.report["findings_by_kind"].(map[string]any)
+			for _, k := range c.kinds {
+				if byKind[k] == nil {
+					t.Errorf("no %s finding; findings by kind: %v", k, byKind)
+				}
+			}
+			if r.report["verdict"] != "failed" || !strings.Contains(r.stdout, "✗ failed") {
+				t.Errorf("verdict %v; stdout:\n%s", r.report["verdict"], r.stdout)
+			}
+		})
+	}
+}
+
+func TestBadUsage(t *testing.T) {
+	t.Parallel()
+	cases := [][]string{
+		{"frobnicate"},
+		{"run", "--users", "0"},
+		{"run", "--users", "many"},
+		{"run", "--fault", "no-such-fault"},
+		{"run", "--target", "mars"},
+		{"run", "--label-filter", "no-such-label"},
+		{"run", "--label-filter", "isolation &&"},
+		{"run", "--min-completion", "101"},
+		{"run", "--target", "remote", "--auth-url", "ftp://x", "--backend-url", "http://127.0.0.1:1", "--ws-url", "ws://127.0.0.1:1/ws"},
+		{"run", "--target", "remote", "--fault", "drop-events"},
+		{"run", "stray"},
+		{"list", "things"},
+	}
+	for _, args := range cases {
+		r := gpcheck(t, time.Minute, args...)
+		if r.code != exitUsage {
+			t.Errorf("gpcheck %v: exit %d, want 2\nstderr: %s", args, r.code, r.stderr)
+			continue
+		}
+		line := strings.TrimSpace(r.stderr)
+		if line == "" || strings.Contains(line, "\n") || strings.Contains(line, "panic") {
+			t.Errorf("gpcheck %v: want one error line, got %q", args, r.stderr)
+		}
+	}
+}
+
+func TestUnreachableTarget(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	r := gpcheck(t, time.Minute, "run", "--target", "remote", "--timeout", "20s",
+		"--auth-url", "http://127.0.0.1:1", "--backend-url", "http://127.0.0.1:1", "--ws-url", "ws://127.0.0.1:1/ws")
+	if r.code != exitUnreachable {
+		t.Fatalf("exit %d, want 3\nstderr: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "auth service at http://127.0.0.1:1 is unreachable") || strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+		t.Errorf("want one line naming the auth service, got %q", r.stderr)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %s, beyond the timeout", d)
+	}
+}
+
+func TestInterruptExits4(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cmd := exec.Command(gpcheckBin, "run", "--fault", "slow-first-event", "--report-dir", dir)
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second) // the flows are waiting for their slow first event
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("gpcheck did not stop within 30 s of SIGINT\nstdout:\n%s", so.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Fatalf("exit %d, want 4\nstdout:\n%s\nstderr:\n%s", code, so.String(), se.String())
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatalf("no report after an interrupt: %v", err)
+	}
+	var rep map[string]any
+	if err := json.Unmarshal(b, &rep); err != nil || rep["verdict"] != "interrupted" {
+		t.Errorf("report verdict %v (%v), want interrupted", rep["verdict"], err)
+	}
+}
+
+func TestListSpecs(t *testing.T) {
+	t.Parallel()
+	r := gpcheck(t, time.Minute, "list", "specs", "--label-filter", "isolation")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, "will run     Golden path never shows a user another user's events or data") ||
+		!strings.Contains(r.stdout, "filtered out") {
+		t.Errorf("unexpected listing:\n%s", r.stdout)
+	}
+}
