@@ -85,7 +85,9 @@ func (s *state) define() {
 			m := tokens.Material{Access: a.AccessToken, Refresh: a.RefreshToken, Revoked: revoked.AccessToken,
 				OtherUserID: b.UserID, Key: s.cfg.Env.Target.SigningKey, Now: time.Now()}
 			rows, fs := check.Matrix(ctx2, s.cfg.Env, m, a.UserID)
-			s.setMatrix(rows)
+			prows, pfs := check.Presentations(ctx2, s.cfg.Env, a.AccessToken, b.AccessToken, a.UserID)
+			s.setMatrix(append(rows, prows...))
+			fs = append(fs, pfs...)
 			for i := range fs {
 				fs[i].User = a.Label
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -223,5 +224,82 @@ func TestListSpecs(t *testing.T) {
 	if !strings.Contains(r.stdout, "will run     Golden path never shows a user another user's events or data") ||
 		!strings.Contains(r.stdout, "filtered out") {
 		t.Errorf("unexpected listing:\n%s", r.stdout)
+	}
+}
+
+// TestRemoteAgainstSUT starts `gpcheck sut` as a separate process, as a
+// user would, and runs `gpcheck run --target remote` against it: the
+// golden path passes, and the token cases that need the signing key are
+// reported as skipped rather than run.
+func TestRemoteAgainstSUT(t *testing.T) {
+	t.Parallel()
+	sut := exec.Command(gpcheckBin, "sut", "--auth-addr", "127.0.0.1:0", "--backend-addr", "127.0.0.1:0", "--ws-addr", "127.0.0.1:0")
+	sut.Env = append(os.Environ(), "GPCHECK_SERVICE_SECRET=e2e-harness-secret")
+	out, err := sut.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sut.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sut.Process.Kill(); _ = sut.Wait() })
+	urls := map[string]string{}
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	deadline := time.After(20 * time.Second)
+	for len(urls) < 3 {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("gpcheck sut ended before printing its URLs")
+			}
+			if f := strings.Fields(l); len(f) == 2 && (f[0] == "auth" || f[0] == "backend" || f[0] == "ws") {
+				urls[f[0]] = f[1]
+			}
+		case <-deadline:
+			t.Fatal("gpcheck sut printed no URLs within 20 s")
+		}
+	}
+	go func() {
+		for range lines { // keep draining so the server never blocks on stdout
+		}
+	}()
+
+	dir := t.TempDir()
+	run := exec.Command(gpcheckBin, "run", "--target", "remote", "--report-dir", dir, "--users", "10",
+		"--auth-url", urls["auth"], "--backend-url", urls["backend"], "--ws-url", urls["ws"])
+	run.Env = append(os.Environ(), "GPCHECK_SERVICE_SECRET=e2e-harness-secret")
+	b, err := run.CombinedOutput()
+	if err != nil {
+		t.Fatalf("remote run: %v\n%s", err, b)
+	}
+	rep, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(rep), `"skipped": "needs the SUT's signing key (not given)"`) {
+		t.Error("keyed token cases were not reported as skipped on a remote target")
+	}
+	if strings.Contains(string(rep), "e2e-harness-secret") {
+		t.Error("the service secret leaked into report.json")
+	}
+
+	// SIGINT stops the services cleanly.
+	_ = sut.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- sut.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("gpcheck sut after SIGINT: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Error("gpcheck sut did not stop within 15 s of SIGINT")
 	}
 }

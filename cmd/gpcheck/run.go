@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -44,6 +46,7 @@ type runOptions struct {
 	origin        string
 	userMode      string
 	noProgress    bool
+	keyFile       string
 }
 
 func runFlags(stderr io.Writer) (*runOptions, *flag.FlagSet) {
@@ -65,6 +68,7 @@ func runFlags(stderr io.Writer) (*runOptions, *flag.FlagSet) {
 	fs.StringVar(&o.origin, "origin", "", "Origin header for WebSocket handshakes (local default: "+sut.DefaultOrigin+")")
 	fs.StringVar(&o.userMode, "user-mode", "register", "how test users are obtained: register, or bypass (key from $GPCHECK_BYPASS_KEY)")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "never print live progress")
+	fs.StringVar(&o.keyFile, "signing-key-file", "", "remote: file holding the SUT's HS256 signing key (raw bytes or hex), for the token cases that need it")
 	return o, fs
 }
 
@@ -85,7 +89,7 @@ func (o *runOptions) validate(given map[string]bool) error {
 	}
 	switch o.target {
 	case "local":
-		for _, f := range []string{"auth-url", "backend-url", "ws-url"} {
+		for _, f := range []string{"auth-url", "backend-url", "ws-url", "signing-key-file"} {
 			if given[f] {
 				return usagef("--%s needs --target remote", f)
 			}
@@ -146,7 +150,18 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		// Service credentials come from the environment only, never flags
 		// that land in shell history.
 		target.ServiceID, target.ServiceSecret = os.Getenv("GPCHECK_SERVICE_ID"), os.Getenv("GPCHECK_SERVICE_SECRET")
+		if target.ServiceID == "" && target.ServiceSecret != "" {
+			target.ServiceID = "gpcheck"
+		}
 		secrets = append(secrets, target.ServiceSecret)
+		if o.keyFile != "" {
+			key, err := readKeyFile(o.keyFile)
+			if err != nil {
+				return usagef("--signing-key-file: %v", err)
+			}
+			target.SigningKey = key
+			secrets = append(secrets, string(key), hex.EncodeToString(key))
+		}
 	}
 	switch o.userMode {
 	case "register":
@@ -253,6 +268,23 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return exitError{exitFailed, nil}
 	}
 	return nil
+}
+
+// readKeyFile reads a signing key: a file of hex digits is decoded, any
+// other content is taken as raw bytes (trailing newline trimmed).
+func readKeyFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	b = bytes.TrimRight(b, "\r\n")
+	if k, err := hex.DecodeString(string(b)); err == nil && len(k) > 0 {
+		return k, nil
+	}
+	if len(b) == 0 {
+		return nil, errors.New("the file is empty")
+	}
+	return b, nil
 }
 
 func concurrencyText(c int) string {

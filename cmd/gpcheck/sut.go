@@ -31,6 +31,9 @@ func cmdSUT(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		BackendAddr: *backendAddr,
 		WSAddr:      *wsAddr,
 		BypassKey:   os.Getenv("GPCHECK_BYPASS_KEY"),
+		// The harness's service credential, for gpcheck run --target remote
+		// with the same variable set.
+		HarnessServiceSecret: os.Getenv("GPCHECK_SERVICE_SECRET"),
 	})
 	if err != nil {
 		return exitError{exitUnreachable, fmt.Errorf("start reference services: %w", err)}
@@ -40,6 +43,9 @@ func cmdSUT(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintln(stdout, "bypass   enabled with $GPCHECK_BYPASS_KEY")
 	} else {
 		fmt.Fprintln(stdout, "bypass   enabled with a random key (set GPCHECK_BYPASS_KEY to choose it)")
+	}
+	if os.Getenv("GPCHECK_SERVICE_SECRET") != "" {
+		fmt.Fprintf(stdout, "service  %s with $GPCHECK_SERVICE_SECRET may call /auth/validate\n", s.HarnessServiceID)
 	}
 	fmt.Fprintln(stdout, "serving; stop with Ctrl-C")
 	select {

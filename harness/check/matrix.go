@@ -195,10 +195,14 @@ func restCell(user string, raw client.Response, err error) Cell {
 // as the user of connection_established (and the open connection), or
 // reject with the HTTP status or close code.
 func WSHandshake(ctx context.Context, env *harness.Env, tok string, m client.AuthMethod) (Cell, *client.Conn) {
+	return wsDial(ctx, env, env.Target.WSURL, tok, client.DialOptions{Method: m, Origin: env.Target.Origin, HTTPClient: env.HTTP})
+}
+
+func wsDial(ctx context.Context, env *harness.Env, wsURL, tok string, opts client.DialOptions) (Cell, *client.Conn) {
 	t := env.Target
 	dctx, cancel := context.WithTimeout(ctx, t.SLA.Connect+t.RequestTimeout)
 	defer cancel()
-	conn, err := client.Dial(dctx, t.WSURL, tok, client.DialOptions{Method: m, Origin: t.Origin, HTTPClient: env.HTTP})
+	conn, err := client.Dial(dctx, wsURL, tok, opts)
 	if err != nil {
 		var he *client.HandshakeError
 		if errors.As(err, &he) && he.Status != 0 {
