@@ -50,10 +50,11 @@ func Completion(out *load.Outcome, target float64) (reports.Completion, []report
 				continue
 			}
 			findings = append(findings, reports.Finding{
-				Kind:   reports.KindStageFailure,
-				User:   userLabel(r),
-				Stage:  string(m.Failure.Stage),
-				Detail: fmt.Sprintf("message %d (request %s): %s", m.Index, m.RequestID, m.Failure.Cause),
+				Kind:     reports.KindStageFailure,
+				User:     userLabel(r),
+				Stage:    string(m.Failure.Stage),
+				Detail:   fmt.Sprintf("message %d (request %s): %s", m.Index, m.RequestID, m.Failure.Cause),
+				Evidence: requestTranscript(r, m.RequestID),
 			})
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gpcheck/gpcheck/harness/flow"
 	"github.com/gpcheck/gpcheck/harness/load"
 	"github.com/gpcheck/gpcheck/reports"
 )
@@ -58,8 +59,14 @@ func Identity(out *load.Outcome) []reports.Finding {
 			}
 			problems = append(problems, "one token, several users: "+strings.Join(parts, "; "))
 		}
+		if len(problems) == 0 {
+			continue
+		}
+		ev := transcript(receivedLines(r, func(rec flow.Received) bool {
+			return rec.Frame.Type == "connection_established" || own[rec.Frame.RequestID]
+		}))
 		for _, p := range problems {
-			findings = append(findings, reports.Finding{Kind: reports.KindIdentity, User: userLabel(r), Detail: p})
+			findings = append(findings, reports.Finding{Kind: reports.KindIdentity, User: userLabel(r), Detail: p, Evidence: ev})
 		}
 	}
 	return findings

@@ -28,7 +28,7 @@ func Isolation(out *load.Outcome) []reports.Finding {
 		}
 		add := func(kind, v string) {
 			if v != "" {
-				owner[v] = markerOwner{user: i, kind: kind}
+				owner[v] = markerOwner{user: i, kind: kind, value: v}
 			}
 		}
 		add("user_id", r.UserID)
@@ -46,31 +46,38 @@ func Isolation(out *load.Outcome) []reports.Finding {
 			continue
 		}
 		leaks := map[int]*leak{}
-		note := func(o markerOwner, where, evidence string) {
+		note := func(o markerOwner, where string) *leak {
 			if o.user == i {
-				return
+				return nil
 			}
 			l := leaks[o.user]
 			if l == nil {
-				l = &leak{kinds: map[string]bool{}, where: map[string]bool{}}
+				l = &leak{kinds: map[string]bool{}, where: map[string]bool{}, markers: map[string]bool{}}
 				leaks[o.user] = l
 			}
 			l.kinds[o.kind] = true
 			l.where[where] = true
+			l.markers[o.value] = true
 			l.count++
-			if len(l.evidence) < 2 {
-				l.evidence = append(l.evidence, evidence)
-			}
+			return l
 		}
-		for _, rec := range r.Frames {
+		for fi, rec := range r.Frames {
 			where := fmt.Sprintf("%s frame on connection %d", frameName(rec.Frame.Type), rec.Conn)
+			seen := map[*leak]bool{}
 			for _, o := range markersIn(rec.Frame.Raw, owner) {
-				note(o, where, excerpt(rec.Frame.Raw))
+				if l := note(o, where); l != nil && !seen[l] {
+					seen[l] = true
+					l.frames = append(l.frames, fi)
+				}
 			}
 		}
 		for _, rest := range r.REST {
+			seen := map[*leak]bool{}
 			for _, o := range markersIn(rest.Resp.Body, owner) {
-				note(o, rest.Route+" answer", excerpt(rest.Resp.Body))
+				if l := note(o, rest.Route+" answer"); l != nil && !seen[l] && len(l.rest) < 2 {
+					seen[l] = true
+					l.rest = append(l.rest, rest.Route+" → "+excerpt(rest.Resp.Body))
+				}
 			}
 		}
 		others := make([]int, 0, len(leaks))
@@ -85,7 +92,7 @@ func Isolation(out *load.Outcome) []reports.Finding {
 				User: userLabel(r),
 				Detail: fmt.Sprintf("received %s's data (%s) %d time(s), in %s",
 					userLabel(all[o]), strings.Join(keys(l.kinds), ", "), l.count, strings.Join(keys(l.where), "; ")),
-				Evidence: l.evidence,
+				Evidence: leakTranscript(all[o], r, l),
 			})
 		}
 		findings = append(findings, missingOwnCanary(r)...)
@@ -109,7 +116,7 @@ func missingOwnCanary(r *flow.Result) []reports.Finding {
 					Kind:     reports.KindIsolationLeak,
 					User:     userLabel(r),
 					Detail:   fmt.Sprintf("the answer to request %s lacks the user's own canary %s", m.RequestID, canary),
-					Evidence: []string{excerpt(f.Raw)},
+					Evidence: requestTranscript(r, m.RequestID),
 				})
 			}
 			break
@@ -119,14 +126,43 @@ func missingOwnCanary(r *flow.Result) []reports.Finding {
 }
 
 type markerOwner struct {
-	user int
-	kind string
+	user  int
+	kind  string
+	value string
+}
+
+// leakTranscript shows who sent what and who received it: the owner's
+// frames that carried the leaked markers, then the frames in which the
+// receiver got them, in time order.
+func leakTranscript(owner, receiver *flow.Result, l *leak) []string {
+	carries := func(raw []byte) bool {
+		for m := range l.markers {
+			if strings.Contains(string(raw), m) {
+				return true
+			}
+		}
+		return false
+	}
+	got := map[int]bool{}
+	for _, fi := range l.frames {
+		got[fi] = true
+	}
+	idx := 0
+	recv := receivedLines(receiver, func(flow.Received) bool {
+		ok := got[idx]
+		idx++
+		return ok
+	})
+	out := transcript(sentLines(owner, carries), recv)
+	return append(out, l.rest...)
 }
 
 type leak struct {
 	kinds, where map[string]bool
 	count        int
-	evidence     []string
+	frames       []int // indexes into the receiver's Frames
+	rest         []string
+	markers      map[string]bool
 }
 
 // markersIn finds every known marker in a JSON document (or, when it is

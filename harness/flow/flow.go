@@ -97,6 +97,13 @@ type Received struct {
 	Frame client.Frame
 }
 
+// Sent is one frame the user sent.
+type Sent struct {
+	Conn int
+	At   time.Time
+	Raw  []byte
+}
+
 // REST is one REST answer the user received, kept for the isolation check.
 type REST struct {
 	Route string
@@ -131,7 +138,9 @@ type Result struct {
 	// Frames is every frame received on every connection, in arrival order
 	// per connection.
 	Frames []Received
-	REST   []REST
+	// Sent is every frame the user sent, for transcripts.
+	Sent []Sent
+	REST []REST
 
 	mu sync.Mutex
 }
@@ -192,7 +201,12 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 		failAll(0, StageConnect, err.Error())
 		return res
 	}
-	defer conn.Close()
+	defer func() {
+		// Frames that arrived after the last wait still count for the
+		// isolation check: keep what the reader had buffered.
+		conn.Close()
+		drain(context.Background(), conn, res, 0)
+	}()
 	var extra sync.WaitGroup
 	if p.ExtraConnection {
 		c2, err := d.connect(ctx, res, 1, client.AuthSubprotocol)
@@ -344,8 +358,14 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, res *Result, m 
 		m.Failure = &Failure{Stage: st, Cause: fmt.Sprintf(format, args...)}
 	}
 	sent := time.Now()
+	frame := client.UserMessage{Type: "user_message", Payload: client.UserMessagePayload{Message: text, ThreadID: threadID, RequestID: m.RequestID}}
+	if raw, err := json.Marshal(frame); err == nil {
+		res.mu.Lock()
+		res.Sent = append(res.Sent, Sent{Conn: 0, At: sent, Raw: raw})
+		res.mu.Unlock()
+	}
 	sctx, cancel := context.WithTimeout(ctx, t.RequestTimeout)
-	err := conn.Send(sctx, client.UserMessage{Type: "user_message", Payload: client.UserMessagePayload{Message: text, ThreadID: threadID, RequestID: m.RequestID}})
+	err := conn.Send(sctx, frame)
 	cancel()
 	if err != nil {
 		fail(StageSend, "%v", err)

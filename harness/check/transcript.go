@@ -1,0 +1,86 @@
+package check
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gpcheck/gpcheck/harness/flow"
+	"github.com/gpcheck/gpcheck/reports"
+)
+
+// maxTranscript bounds a finding's transcript, so reports stay readable
+// and small however many frames a run exchanged.
+const maxTranscript = 24
+
+// line is one transcript entry: who sent or received what, when.
+type line struct {
+	at   time.Time
+	text string
+}
+
+// sentLines are r's sent frames that keep says to keep.
+func sentLines(r *flow.Result, keep func(raw []byte) bool) []line {
+	var out []line
+	for _, s := range r.Sent {
+		if keep == nil || keep(s.Raw) {
+			out = append(out, line{s.At, fmt.Sprintf("%s sent     (conn %d) %s", userLabel(r), s.Conn, clip(s.Raw))})
+		}
+	}
+	return out
+}
+
+// receivedLines are r's received frames that keep says to keep.
+func receivedLines(r *flow.Result, keep func(rec flow.Received) bool) []line {
+	var out []line
+	for _, rec := range r.Frames {
+		if keep == nil || keep(rec) {
+			out = append(out, line{rec.Frame.At, fmt.Sprintf("%s received (conn %d) %s", userLabel(r), rec.Conn, clip(rec.Frame.Raw))})
+		}
+	}
+	return out
+}
+
+// transcript orders lines by time and formats them, bounded and redacted.
+func transcript(ls ...[]line) []string {
+	var all []line
+	for _, l := range ls {
+		all = append(all, l...)
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].at.Before(all[j].at) })
+	var out []string
+	for i, l := range all {
+		if i == maxTranscript {
+			out = append(out, fmt.Sprintf("… %d more frame(s)", len(all)-maxTranscript))
+			break
+		}
+		ts := "--:--:--.---"
+		if !l.at.IsZero() {
+			ts = l.at.UTC().Format("15:04:05.000")
+		}
+		out = append(out, ts+" "+l.text)
+	}
+	return out
+}
+
+// clip shortens a frame for a transcript and redacts it.
+func clip(raw []byte) string {
+	const max = 300
+	s := strings.TrimSpace(string(raw))
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	return reports.Redact(s)
+}
+
+// requestTranscript is everything r sent and received about one request.
+func requestTranscript(r *flow.Result, requestID string) []string {
+	has := func(raw []byte) bool { return strings.Contains(string(raw), requestID) }
+	return transcript(
+		sentLines(r, has),
+		receivedLines(r, func(rec flow.Received) bool {
+			return rec.Frame.RequestID == requestID || rec.Frame.Type == "connection_established" || rec.Frame.Type == "error"
+		}),
+	)
+}
