@@ -34,14 +34,14 @@ func TestRateIsFloored(t *testing.T) {
 // user builds a result whose user received exactly its own events.
 func user(i int) *flow.Result {
 	id := fmt.Sprintf("user-%d", i)
-	p := &flow.Plan{Index: i, Canaries: []string{fmt.Sprintf("gpc-t-u%04d-m0-abc", i)}, RequestIDs: []string{fmt.Sprintf("req-%d", i)}}
-	p.Messages = []string{"hello " + p.Canaries[0]}
-	m := &flow.Message{RequestID: p.RequestIDs[0], Canary: p.Canaries[0], RunID: fmt.Sprintf("run-%d", i), ThreadID: fmt.Sprintf("th-%d", i), Timings: map[flow.Stage]time.Duration{}}
+	p := &flow.Plan{Index: i, Tag: "t", Count: 1}
+	text, canary, req := p.MessageAt(0)
+	m := &flow.Message{RequestID: req, Canary: canary, RunID: fmt.Sprintf("run-%d", i), ThreadID: fmt.Sprintf("th-%d", i), Timings: map[flow.Stage]time.Duration{}}
 	r := &flow.Result{Plan: p, UserID: id, Messages: []*flow.Message{m},
 		Identity: flow.Identity{TokenSub: id, Validate: id, Profile: id, Connections: []string{id}}}
 	r.Frames = append(r.Frames, flow.Received{Frame: frame("connection_established", id, "", "", "")})
 	for _, typ := range flow.EventTypes {
-		r.Frames = append(r.Frames, flow.Received{Frame: frame(typ, id, m.RunID, m.RequestID, `{"result":{"content":"You said: `+p.Messages[0]+`"}}`)})
+		r.Frames = append(r.Frames, flow.Received{Frame: frame(typ, id, m.RunID, m.RequestID, `{"result":{"content":"You said: `+text+`"}}`)})
 	}
 	return r
 }
@@ -67,16 +67,16 @@ func TestIsolation(t *testing.T) {
 			a.Frames = append(a.Frames, b.Frames[1])
 		}, []string{"received u0001 (user-1)'s data (canary, request_id, run_id, user_id) 4 time(s), in agent_started frame"}},
 		{"another user's canary inside text", func(a, b *flow.Result) {
-			a.Frames[5] = flow.Received{Frame: frame("agent_completed", "user-0", "run-0", "req-0", `{"result":{"content":"You said: hello `+b.Plan.Canaries[0]+` and hello `+a.Plan.Canaries[0]+`"}}`)}
+			a.Frames[5] = flow.Received{Frame: frame("agent_completed", "user-0", "run-0", a.Messages[0].RequestID, `{"result":{"content":"You said: hello `+b.Messages[0].Canary+` and hello `+a.Messages[0].Canary+`"}}`)}
 		}, []string{"received u0001 (user-1)'s data (canary)"}},
 		{"answer without own canary", func(a, b *flow.Result) {
-			a.Frames[5] = flow.Received{Frame: frame("agent_completed", "user-0", "run-0", "req-0", `{"result":{"content":"You said: nothing"}}`)}
+			a.Frames[5] = flow.Received{Frame: frame("agent_completed", "user-0", "run-0", a.Messages[0].RequestID, `{"result":{"content":"You said: nothing"}}`)}
 		}, []string{"lacks the user's own canary"}},
 		{"another user's thread in a REST answer", func(a, b *flow.Result) {
 			a.REST = append(a.REST, flow.REST{Route: "GET /api/threads", Resp: client.Response{Status: 200, Body: []byte(`{"threads":[{"id":"th-1"}]}`)}})
 		}, []string{"(thread_id) 1 time(s), in GET /api/threads answer"}},
 		{"unparsed frame with a canary", func(a, b *flow.Result) {
-			a.Frames = append(a.Frames, flow.Received{Frame: client.Frame{Raw: []byte("oops " + b.Plan.Canaries[0])}})
+			a.Frames = append(a.Frames, flow.Received{Frame: client.Frame{Raw: []byte("oops " + b.Messages[0].Canary)}})
 		}, []string{"(canary) 1 time(s), in unparsed frame"}},
 	}
 	for _, tt := range tests {

@@ -32,8 +32,8 @@ func Isolation(out *load.Outcome) []reports.Finding {
 			}
 		}
 		add("user_id", r.UserID)
-		for j, m := range r.Messages {
-			add("canary", r.Plan.Canaries[j])
+		for _, m := range r.Messages {
+			add("canary", m.Canary)
 			add("request_id", m.RequestID)
 			add("run_id", m.RunID)
 			add("thread_id", m.ThreadID)
@@ -104,8 +104,8 @@ func Isolation(out *load.Outcome) []reports.Finding {
 // r's own canary: the agent answered with someone else's data, or none.
 func missingOwnCanary(r *flow.Result) []reports.Finding {
 	var out []reports.Finding
-	for j, m := range r.Messages {
-		canary := r.Plan.Canaries[j]
+	for _, m := range r.Messages {
+		canary := m.Canary
 		for _, rec := range r.Frames {
 			f := rec.Frame
 			if f.Type != "agent_completed" || f.RequestID != m.RequestID {

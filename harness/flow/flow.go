@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"sync"
 	"time"
@@ -47,13 +48,13 @@ type Plan struct {
 	Email    string
 	Name     string
 	Password string
-	// Messages are the texts sent, one flow each; every one holds a canary
-	// unique to this user and message.
-	Messages []string
-	// Canaries[i] is the canary inside Messages[i].
-	Canaries []string
-	// RequestIDs[i] is the client request id of Messages[i].
-	RequestIDs []string
+	// Tag and Seed make every message's text, canary and request id
+	// deterministic (see MessageAt).
+	Tag  string
+	Seed uint64
+	// Count is how many messages the user sends, one flow each; 0 means
+	// as many as fit before the driver's Until.
+	Count int
 	// Method is how the main connection presents its token.
 	Method client.AuthMethod
 	// ExtraConnection opens a second connection for the same user, which
@@ -63,6 +64,15 @@ type Plan struct {
 	// first message, as a user who leaves mid-stream; such a user's flows
 	// are not counted in the completion rate.
 	Abandon bool
+}
+
+// MessageAt returns the text of message m, the canary inside it (unique to
+// this user and message) and its client request id.
+func (p *Plan) MessageAt(m int) (text, canary, requestID string) {
+	h := fnv.New32a()
+	fmt.Fprintf(h, "%d/%s/%d/%d", p.Seed, p.Tag, p.Index, m)
+	canary = fmt.Sprintf("gpc-%s-u%04d-m%d-%08x", p.Tag, p.Index, m, h.Sum32())
+	return fmt.Sprintf("Hello agent, please remember %s.", canary), canary, fmt.Sprintf("req-%s-u%04d-m%d", p.Tag, p.Index, m)
 }
 
 // Label names the user in findings: its index and, once known, its id.
@@ -154,22 +164,34 @@ func (r *Result) record(conn int, f client.Frame) {
 // Driver runs plans against an Env.
 type Driver struct {
 	Env *harness.Env
+	// Gate, when set, bounds the runs in flight: each message's flow holds
+	// one slot from send to the history check.
+	Gate chan struct{}
+	// Until ends the messages of plans with Count 0; no message starts
+	// after it.
+	Until time.Time
+	// KeepAlive is how often an idle connection pings while its user waits
+	// for a slot; 0 means 15 s.
+	KeepAlive time.Duration
 }
 
 // Run drives p's golden path and returns what happened. It never returns
 // an error: every failure is recorded in the result, attributed to a stage.
 // It returns when every message has finished or ctx is done.
 func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
-	t := d.Env.Target
 	res := &Result{Plan: p}
-	for i := range p.Messages {
-		res.Messages = append(res.Messages, &Message{Index: i, RequestID: p.RequestIDs[i], Canary: p.Canaries[i], Timings: map[Stage]time.Duration{}})
-	}
-	ctx, cancel := context.WithTimeout(ctx, t.SLA.Total+time.Duration(len(p.Messages))*t.SLA.FirstEvent)
-	defer cancel()
-	failAll := func(from int, st Stage, cause string) {
-		for _, m := range res.Messages[from:] {
-			if m.Failure == nil {
+	// failAll fails every message not yet run: all of Count, or, for a
+	// plan bounded by time, the one that could not start.
+	failAll := func(st Stage, cause string) {
+		n := p.Count
+		if n == 0 && len(res.Messages) == 0 {
+			n = 1
+		}
+		for i := len(res.Messages); i < n; i++ {
+			res.Messages = append(res.Messages, d.newMessage(p, i))
+		}
+		for _, m := range res.Messages {
+			if m.Failure == nil && len(m.Timings) == 0 {
 				m.Failure = &Failure{Stage: st, Cause: cause}
 			}
 		}
@@ -180,13 +202,13 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 	sess, err := d.Login(ctx, p)
 	res.LoginTime = time.Since(start)
 	if err != nil {
-		failAll(0, StageLogin, err.Error())
+		failAll(StageLogin, err.Error())
 		return res
 	}
 	res.Token = sess.AccessToken
 	sub, err := tokens.Subject(sess.AccessToken)
 	if err != nil {
-		failAll(0, StageLogin, "access token: "+err.Error())
+		failAll(StageLogin, "access token: "+err.Error())
 		return res
 	}
 	res.UserID = sub
@@ -198,7 +220,7 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 	conn, err := d.connect(ctx, res, 0, p.Method)
 	res.ConnectTime = time.Since(start)
 	if err != nil {
-		failAll(0, StageConnect, err.Error())
+		failAll(StageConnect, err.Error())
 		return res
 	}
 	defer func() {
@@ -211,7 +233,7 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 	if p.ExtraConnection {
 		c2, err := d.connect(ctx, res, 1, client.AuthSubprotocol)
 		if err != nil {
-			failAll(0, StageConnect, "second connection: "+err.Error())
+			failAll(StageConnect, "second connection: "+err.Error())
 			return res
 		}
 		extra.Add(1)
@@ -226,12 +248,22 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 	}
 
 	threadID := ""
-	for i, m := range res.Messages {
-		if ctx.Err() != nil {
-			failAll(i, StageStream, "flow exceeded its total deadline")
+	for i := 0; p.Count == 0 || i < p.Count; i++ {
+		if p.Count == 0 && !time.Now().Before(d.Until) {
 			break
 		}
-		d.message(ctx, conn, res, m, p.Messages[i], threadID)
+		release, err := d.acquire(ctx, conn)
+		if err != nil {
+			failAll(StageSend, "no slot to run before the run ended: "+err.Error())
+			break
+		}
+		m := d.newMessage(p, i)
+		res.mu.Lock()
+		res.Messages = append(res.Messages, m)
+		res.mu.Unlock()
+		text, _, _ := p.MessageAt(i)
+		d.message(ctx, conn, res, m, text, threadID)
+		release()
 		if m.ThreadID != "" {
 			threadID = m.ThreadID
 		}
@@ -242,12 +274,46 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 		if m.Failure != nil {
 			var ce *client.ClosedError
 			if m.Failure.Stage != StageResponse && m.Failure.Stage != StageHistory && errors.As(conn.Err(), &ce) {
-				failAll(i+1, StageSend, "connection closed earlier: "+ce.Error())
+				failAll(StageSend, "connection closed earlier: "+ce.Error())
 				break
 			}
 		}
 	}
 	return res
+}
+
+func (d *Driver) newMessage(p *Plan, i int) *Message {
+	_, canary, req := p.MessageAt(i)
+	return &Message{Index: i, RequestID: req, Canary: canary, Timings: map[Stage]time.Duration{}}
+}
+
+// acquire takes a run slot, pinging conn while it waits so that the
+// connection stays alive however long the queue.
+func (d *Driver) acquire(ctx context.Context, conn *client.Conn) (func(), error) {
+	if d.Gate == nil {
+		return func() {}, ctx.Err()
+	}
+	every := d.KeepAlive
+	if every <= 0 {
+		every = 15 * time.Second
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case d.Gate <- struct{}{}:
+			return func() { <-d.Gate }, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-tick.C:
+			pctx, cancel := context.WithTimeout(ctx, d.Env.Target.RequestTimeout)
+			err := conn.Send(pctx, map[string]string{"type": "ping"})
+			cancel()
+			if err != nil {
+				return nil, fmt.Errorf("keep-alive ping: %w", err)
+			}
+		}
+	}
 }
 
 // Login obtains a session for p the way the target says: registration and

@@ -17,31 +17,65 @@ import (
 
 // Options shapes a run.
 type Options struct {
-	// Users is how many virtual users run the golden path; at least 1.
+	// Users is how many virtual users connect and run the golden path; at
+	// least 1.
 	Users int
-	// Concurrency is how many users run at once; 0 means all of them.
+	// Concurrency bounds the agent runs in flight; 0 means one per user.
 	Concurrency int
-	// Messages is how many messages each user sends; 0 means 1.
+	// Messages is how many messages each user sends, one flow each; 0
+	// means 1, or, with Duration, as many as fit.
 	Messages int
+	// Duration, when set, keeps users sending messages until it has
+	// passed (counted from the start of the run).
+	Duration time.Duration
+	// Ramp spreads the users' starts evenly over this time; 0 starts them
+	// all at once.
+	Ramp time.Duration
+	// KeepAlive is how often a waiting user pings its connection; 0 means
+	// the driver's default.
+	KeepAlive time.Duration
 	// Seed determines every user's plan.
 	Seed uint64
+	// Shard, when Count > 1, runs only users whose index mod Count is
+	// Index: a run can be split across processes or machines, and the
+	// shards' reports merged, with the same users as one unsharded run.
+	Shard Shard
 	// ExtraConnectionEvery gives every n-th user a second connection; 0
 	// means every 5th, negative means none.
 	ExtraConnectionEvery int
 	// Abandoners is how many extra users leave mid-stream while the others
 	// run; they are not counted in the completion rate. Negative means none,
-	// 0 means 2.
+	// 0 means 2. In a sharded run only shard 0 runs them.
 	Abandoners int
 	// Progress, when set, is called after each user finishes.
 	Progress func(done, total int)
 }
 
+// Shard is one slice of a sharded run: users with index % Count == Index.
+type Shard struct {
+	Index, Count int
+}
+
+// ParseShard parses "i/n" with 0 <= i < n.
+func ParseShard(s string) (Shard, error) {
+	var sh Shard
+	if _, err := fmt.Sscanf(s, "%d/%d", &sh.Index, &sh.Count); err != nil || fmt.Sprintf("%d/%d", sh.Index, sh.Count) != s {
+		return Shard{}, fmt.Errorf("shard %q: want i/n, such as 0/4", s)
+	}
+	if sh.Count < 1 || sh.Index < 0 || sh.Index >= sh.Count {
+		return Shard{}, fmt.Errorf("shard %q: want 0 <= i < n", s)
+	}
+	return sh, nil
+}
+
+func (sh Shard) has(i int) bool { return sh.Count <= 1 || i%sh.Count == sh.Index }
+
 func (o Options) withDefaults() Options {
-	if o.Messages <= 0 {
+	if o.Messages <= 0 && o.Duration <= 0 {
 		o.Messages = 1
 	}
-	if o.Concurrency <= 0 || o.Concurrency > o.Users {
-		o.Concurrency = o.Users
+	if o.Messages < 0 {
+		o.Messages = 0
 	}
 	if o.ExtraConnectionEvery == 0 {
 		o.ExtraConnectionEvery = 5
@@ -49,7 +83,7 @@ func (o Options) withDefaults() Options {
 	if o.Abandoners == 0 {
 		o.Abandoners = 2
 	}
-	if o.Abandoners < 0 {
+	if o.Abandoners < 0 || o.Shard.Index > 0 {
 		o.Abandoners = 0
 	}
 	return o
@@ -64,13 +98,17 @@ func (o Options) Validate() error {
 		return fmt.Errorf("concurrency must not be negative, got %d", o.Concurrency)
 	case o.Messages < 0:
 		return fmt.Errorf("messages must not be negative, got %d", o.Messages)
+	case o.Duration < 0 || o.Ramp < 0:
+		return fmt.Errorf("duration and ramp must not be negative")
+	case o.Shard.Count > 1 && (o.Shard.Index < 0 || o.Shard.Index >= o.Shard.Count):
+		return fmt.Errorf("shard %d/%d: want 0 <= i < n", o.Shard.Index, o.Shard.Count)
 	}
 	return nil
 }
 
 // Outcome is the result of a run.
 type Outcome struct {
-	// Users are the counted users' results, by index.
+	// Users are the counted users' results of this shard, by index.
 	Users []*flow.Result
 	// Abandoners are the results of the users who left mid-stream.
 	Abandoners []*flow.Result
@@ -83,7 +121,8 @@ func (o *Outcome) All() []*flow.Result {
 	return append(append([]*flow.Result(nil), o.Users...), o.Abandoners...)
 }
 
-// Plans derives the users' plans from the options' seed.
+// Plans derives the users' plans from the options' seed: every user of the
+// whole run, whatever the shard, so that shards agree on who is who.
 func Plans(o Options) (users, abandoners []*flow.Plan) {
 	o = o.withDefaults()
 	r := rand.New(rand.NewPCG(o.Seed, 0x67706368_65636b21))
@@ -94,15 +133,12 @@ func Plans(o Options) (users, abandoners []*flow.Plan) {
 			Email:    fmt.Sprintf("gpcheck-%s-u%04d@gpcheck.test", tag, i),
 			Name:     fmt.Sprintf("gpcheck user %d", i),
 			Password: fmt.Sprintf("pw-%016x", r.Uint64()),
+			Tag:      tag,
+			Seed:     o.Seed,
+			Count:    o.Messages,
 		}
 		if i%2 == 1 {
 			p.Method = client.AuthSubprotocol
-		}
-		for m := 0; m < o.Messages; m++ {
-			canary := fmt.Sprintf("gpc-%s-u%04d-m%d-%08x", tag, i, m, r.Uint32())
-			p.Canaries = append(p.Canaries, canary)
-			p.RequestIDs = append(p.RequestIDs, fmt.Sprintf("req-%s-u%04d-m%d", tag, i, m))
-			p.Messages = append(p.Messages, fmt.Sprintf("Hello agent, please remember %s.", canary))
 		}
 		return p
 	}
@@ -114,50 +150,63 @@ func Plans(o Options) (users, abandoners []*flow.Plan) {
 	for i := 0; i < o.Abandoners; i++ {
 		p := mk(o.Users + i)
 		p.Abandon = true
-		p.Messages, p.Canaries, p.RequestIDs = p.Messages[:1], p.Canaries[:1], p.RequestIDs[:1]
+		p.Count = 1
 		abandoners = append(abandoners, p)
 	}
 	return users, abandoners
 }
 
-// Run drives every plan with d, Concurrency users at a time; the abandoners
-// run alongside the first wave. It returns when all users have finished or
-// ctx is done.
+// Run drives this shard's users with d: all of them connect (spread over
+// Ramp), at most Concurrency runs are in flight, and the abandoners run
+// alongside. It returns when all users have finished or ctx is done.
 func Run(ctx context.Context, d *flow.Driver, o Options) (*Outcome, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
 	o = o.withDefaults()
-	users, abandoners := Plans(o)
+	all, abandoners := Plans(o)
+	var users []*flow.Plan
+	for _, p := range all {
+		if o.Shard.has(p.Index) {
+			users = append(users, p)
+		}
+	}
 	out := &Outcome{
 		Users:      make([]*flow.Result, len(users)),
 		Abandoners: make([]*flow.Result, len(abandoners)),
 		Started:    time.Now(),
 	}
+	dd := *d
+	if o.Concurrency > 0 {
+		dd.Gate = make(chan struct{}, o.Concurrency)
+	}
+	if o.Duration > 0 {
+		dd.Until = out.Started.Add(o.Duration)
+	}
+	if o.KeepAlive > 0 {
+		dd.KeepAlive = o.KeepAlive
+	}
 	var wg sync.WaitGroup
 	var done atomic.Int64
-	sem := make(chan struct{}, o.Concurrency)
 	for i, p := range abandoners {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out.Abandoners[i] = d.Run(ctx, p)
+			out.Abandoners[i] = dd.Run(ctx, p)
 		}()
 	}
 	for i, p := range users {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			out.Users[i] = d.Run(ctx, p) // records the cancellation as failures
-			continue
+		if o.Ramp > 0 && len(users) > 1 {
+			at := out.Started.Add(o.Ramp * time.Duration(i) / time.Duration(len(users)))
+			select {
+			case <-time.After(time.Until(at)):
+			case <-ctx.Done():
+			}
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-sem }()
-			out.Users[i] = d.Run(ctx, p)
+			out.Users[i] = dd.Run(ctx, p)
 			n := done.Add(1)
 			if o.Progress != nil {
 				o.Progress(int(n), len(users))
