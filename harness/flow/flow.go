@@ -424,14 +424,16 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, res *Result, m 
 		m.Failure = &Failure{Stage: st, Cause: fmt.Sprintf(format, args...)}
 	}
 	sent := time.Now()
-	frame := client.UserMessage{Type: "user_message", Payload: client.UserMessagePayload{Message: text, ThreadID: threadID, RequestID: m.RequestID}}
-	if raw, err := json.Marshal(frame); err == nil {
-		res.mu.Lock()
-		res.Sent = append(res.Sent, Sent{Conn: 0, At: sent, Raw: raw})
-		res.mu.Unlock()
+	raw, err := json.Marshal(client.UserMessage{Type: "user_message", Payload: client.UserMessagePayload{Message: text, ThreadID: threadID, RequestID: m.RequestID}})
+	if err != nil {
+		fail(StageSend, "encode user_message: %v", err)
+		return
 	}
+	res.mu.Lock()
+	res.Sent = append(res.Sent, Sent{Conn: 0, At: sent, Raw: raw})
+	res.mu.Unlock()
 	sctx, cancel := context.WithTimeout(ctx, t.RequestTimeout)
-	err := conn.Send(sctx, frame)
+	err = conn.SendRaw(sctx, raw, false)
 	cancel()
 	if err != nil {
 		fail(StageSend, "%v", err)
@@ -515,8 +517,8 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, res *Result, m 
 	hstart := time.Now()
 	hctx, cancel := context.WithTimeout(ctx, t.RequestTimeout)
 	defer cancel()
-	msgs, raw, err := d.Env.API.Messages(hctx, res.Token, m.ThreadID)
-	res.addREST("GET /api/threads/{id}/messages", raw)
+	msgs, resp, err := d.Env.API.Messages(hctx, res.Token, m.ThreadID)
+	res.addREST("GET /api/threads/{id}/messages", resp)
 	if err != nil {
 		fail(StageHistory, "%v", err)
 		return
