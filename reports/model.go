@@ -67,6 +67,10 @@ type Config struct {
 	LabelFilter   string  `json:"label_filter,omitempty"`
 	MinCompletion float64 `json:"min_completion"`
 	TimeoutMS     int64   `json:"timeout_ms"`
+	// Shard is "i/n" when the run was one shard of a larger run.
+	Shard string `json:"shard,omitempty"`
+	// Shards lists the shards a merged report was made from.
+	Shards []string `json:"shards,omitempty"`
 }
 
 // Completion is the golden path's completion rate against its target.
