@@ -255,6 +255,8 @@ func redacted(r *Report, secrets []string) *Report {
 		WSURL: red(r.Target.WSURL), Faults: reds(r.Target.Faults),
 	}
 	c.Config.LabelFilter = red(r.Config.LabelFilter)
+	c.Config.Shard = red(r.Config.Shard)
+	c.Config.Shards = reds(r.Config.Shards)
 	c.Stages = make([]Stage, len(r.Stages))
 	for i, s := range r.Stages {
 		s.Name = red(s.Name)
