@@ -272,12 +272,22 @@ h2{font-size:1.25em;margin:2em 0 .6em;border-bottom:1px solid #d0d7de;padding-bo
 table{border-collapse:collapse;margin:.4em 0;width:100%}
 th,td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f6f8fa}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr.bad td{background:#ffebe9}
 td.off{background:#ffebe9;font-weight:bold}
+td.spec{min-width:18em}
 .state-passed{color:#1a7f37}.state-failed{color:#cf222e}
 code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
-pre{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:8px;overflow:auto;max-height:24em;white-space:pre-wrap;word-break:break-all}
+pre{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:8px;overflow:auto;max-height:24em;white-space:pre-wrap;overflow-wrap:anywhere}
+pre.transcript{padding:0;max-height:48em}
+pre.transcript .step{display:block;padding:3px 8px 3px 3.2em;text-indent:-2.4em;border-bottom:1px solid #eaeef2}
+pre.transcript .step:last-child{border-bottom:0}
+details>summary{color:#57606a;cursor:pointer;margin:.3em 0}
+.wide{overflow-x:auto}
+table.matrix{font-size:12px}
+table.matrix td{overflow-wrap:anywhere}
+table.matrix td:first-child,table.matrix td:nth-child(3){white-space:nowrap}
+table.matrix td:nth-child(2){overflow-wrap:normal;min-width:11em}
 .finding{border:1px solid #d0d7de;border-radius:6px;padding:8px 12px;margin:.8em 0}
 .finding h3{font-size:1em;margin:0 0 .3em}
 .finding .detail{margin:.3em 0}
@@ -341,7 +351,7 @@ svg .axis{stroke:#57606a;stroke-width:1}
 <thead><tr><th>State</th><th>Spec</th><th>Labels</th><th>Findings</th><th>Time</th><th>Failure</th></tr></thead>
 <tbody>
 {{- range .Specs}}
-<tr><td class="state-{{.State}}">{{.State}}</td><td>{{.Name}}</td><td>{{range $i, $l := .Labels}}{{if $i}}, {{end}}<code>{{$l}}</code>{{end}}</td><td class="n">{{.Findings}}</td><td class="n">{{.DurationMS}} ms</td><td>{{.Failure}}</td></tr>
+<tr><td class="state-{{.State}}">{{.State}}</td><td class="spec">{{.Name}}</td><td>{{range $i, $l := .Labels}}{{if $i}}, {{end}}<code>{{$l}}</code>{{end}}</td><td class="n">{{.Findings}}</td><td class="n">{{.DurationMS}} ms</td><td>{{.Failure}}</td></tr>
 {{- end}}
 </tbody>
 </table>
@@ -360,15 +370,15 @@ svg .axis{stroke:#57606a;stroke-width:1}
 </tbody>
 </table>
 {{- end}}
-{{- range .R.Findings}}
+{{- range $i, $f := .R.Findings}}
 <section class="finding" id="{{.ID}}">
 <h3>{{.ID}} <code>{{.Kind}}</code></h3>
 <div class="meta">spec: {{.Spec}}{{if .User}} · user: <code>{{.User}}</code>{{end}}{{if .Stage}} · stage: <code>{{.Stage}}</code>{{end}}</div>
 <p class="detail">{{.Detail}}</p>
 {{- if .Evidence}}
-<div class="meta">transcript</div>
-<pre class="transcript">{{range .Evidence}}{{.}}
-{{end}}</pre>
+<details{{if lt $i 10}} open{{end}}><summary>transcript, {{len .Evidence}} step(s)</summary>
+<pre class="transcript">{{range .Evidence}}<span class="step">{{.}}</span>{{end}}</pre>
+</details>
 {{- end}}
 </section>
 {{- else}}
@@ -377,7 +387,8 @@ svg .axis{stroke:#57606a;stroke-width:1}
 {{- with .Matrix}}
 
 <h2>Token matrix</h2>
-<table>
+<div class="wide">
+<table class="matrix">
 <thead><tr><th>ID</th><th>Case</th><th>Want</th>{{range .Paths}}<th>{{.}}</th>{{end}}<th>Skipped</th></tr></thead>
 <tbody>
 {{- range .Rows}}
@@ -385,6 +396,7 @@ svg .axis{stroke:#57606a;stroke-width:1}
 {{- end}}
 </tbody>
 </table>
+</div>
 {{- end}}
 
 <h2>Config</h2>
