@@ -256,6 +256,8 @@ func redacted(r *Report, secrets []string) *Report {
 	}
 	c.Config.LabelFilter = red(r.Config.LabelFilter)
 	c.Config.Shard = red(r.Config.Shard)
+	c.Config.UserMode = red(r.Config.UserMode)
+	c.Config.Origin = red(r.Config.Origin)
 	c.Config.Shards = reds(r.Config.Shards)
 	c.Stages = make([]Stage, len(r.Stages))
 	for i, s := range r.Stages {

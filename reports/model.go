@@ -67,6 +67,14 @@ type Config struct {
 	LabelFilter   string  `json:"label_filter,omitempty"`
 	MinCompletion float64 `json:"min_completion"`
 	TimeoutMS     int64   `json:"timeout_ms"`
+	// RampMS and DurationMS are the load shape's ramp and duration.
+	RampMS     int64 `json:"ramp_ms,omitempty"`
+	DurationMS int64 `json:"duration_ms,omitempty"`
+	// UserMode is how test users were obtained: register or bypass.
+	UserMode string `json:"user_mode,omitempty"`
+	// Origin is the Origin header the run's WebSocket handshakes sent,
+	// when one was given.
+	Origin string `json:"origin,omitempty"`
 	// Shard is "i/n" when the run was one shard of a larger run.
 	Shard string `json:"shard,omitempty"`
 	// Shards lists the shards a merged report was made from.

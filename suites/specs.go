@@ -73,6 +73,8 @@ func (s *state) define() {
 		}, ginkgo.NodeTimeout(2*time.Minute))
 	})
 
+	s.defineResilience()
+
 	ginkgo.Describe("Single source of truth", func() {
 		ginkgo.It("every path gives the auth service's verdict on every token", ginkgo.Label("tokens"), func(ctx ginkgo.SpecContext) {
 			ctx2 := mergeCtx(ctx, s.ctx)

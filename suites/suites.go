@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -24,7 +25,7 @@ import (
 )
 
 // Labels are the spec labels this package defines.
-var Labels = []string{"golden-path", "isolation", "identity", "websocket", "tokens", "revocation"}
+var Labels = []string{"golden-path", "isolation", "identity", "websocket", "tokens", "revocation", "secrets", "resilience"}
 
 // Config is one run's configuration.
 type Config struct {
@@ -39,8 +40,16 @@ type Config struct {
 	// LabelFilter selects specs with Ginkgo's label-filter syntax; empty
 	// keeps the filter of GinkgoConfiguration() (from ginkgo's flags).
 	LabelFilter string
+	// Focus, when set, runs only the specs with these full names (as
+	// reports.Spec.Name and `gpcheck list specs` show them), on top of the
+	// label filter. Each name is matched whole, literally.
+	Focus []string
 	// Timeout bounds the whole suite; 0 keeps GinkgoConfiguration()'s.
 	Timeout time.Duration
+	// Controller, when set, lets the resilience specs stop, pause and cut
+	// off the target's services (the containers target); without it they
+	// are skipped and say why.
+	Controller check.Controller
 	// Progress, when set, is told of each virtual user that finishes.
 	Progress func(done, total int)
 }
@@ -87,6 +96,14 @@ func Run(ctx context.Context, t ginkgo.GinkgoTestingT, cfg Config) (*Result, err
 	}
 	if cfg.Timeout > 0 {
 		suiteCfg.Timeout = cfg.Timeout
+	}
+	if len(cfg.Focus) > 0 {
+		// Ginkgo matches focus strings against the suite description and
+		// the spec's full text, joined by a space.
+		suiteCfg.FocusStrings = nil
+		for _, name := range cfg.Focus {
+			suiteCfg.FocusStrings = append(suiteCfg.FocusStrings, "^"+regexp.QuoteMeta(description+" "+name)+"$")
+		}
 	}
 	suiteCfg.RandomizeAllSpecs = false
 

@@ -34,12 +34,20 @@ Usage:
   gpcheck sut [flags]        serve the reference services in the foreground
   gpcheck scan [flags] PATH  find JWT code outside the auth service
   gpcheck list specs|labels  list the specs or their labels
+  gpcheck repro --report DIR --finding ID
+                             replay one finding of a report; REPRODUCED or NOT REPRODUCED
+  gpcheck report trend FILE  completion and findings over the runs of a --history file
+  gpcheck report merge DIR...  merge the reports of the shards of one run (--out DIR)
+  gpcheck serve auth|backend|ws [--addr A]
+                             serve one reference service (the containers' entry point)
+  gpcheck clean              remove containers, networks and images of container runs
   gpcheck version            print the version
 
 Run 'gpcheck COMMAND -h' for a command's flags.
 `
 
 func main() {
+	raiseFileLimit(1 << 20)
 	os.Exit(realMain(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -76,12 +84,20 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		err = cmdScan(ctx, args[1:], stdout, stderr)
 	case "list":
 		err = cmdList(args[1:], stdout, stderr)
+	case "repro":
+		err = cmdRepro(ctx, args[1:], stdout, stderr)
+	case "report":
+		err = cmdReport(args[1:], stdout, stderr)
+	case "serve":
+		err = cmdServe(ctx, args[1:], stdout, stderr)
+	case "clean":
+		err = cmdClean(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "gpcheck", version)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 	default:
-		err = usagef("unknown command %q (want run, sut, scan, list or version)", args[0])
+		err = usagef("unknown command %q (want run, sut, scan, list, repro, report, serve, clean or version)", args[0])
 	}
 	return report(err, stderr)
 }

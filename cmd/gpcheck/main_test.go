@@ -47,7 +47,15 @@ func gpcheck(t *testing.T, timeout time.Duration, args ...string) result {
 	t.Helper()
 	dir := t.TempDir()
 	if args[0] == "run" {
-		args = append(args, "--report-dir", dir)
+		given := false
+		for i, a := range args {
+			if a == "--report-dir" && i+1 < len(args) {
+				dir, given = args[i+1], true
+			}
+		}
+		if !given {
+			args = append(args, "--report-dir", dir)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"github.com/gpcheck/gpcheck/fixtures/faults"
 	"github.com/gpcheck/gpcheck/fixtures/sut"
 	"github.com/gpcheck/gpcheck/harness"
+	"github.com/gpcheck/gpcheck/harness/check"
 	"github.com/gpcheck/gpcheck/harness/load"
 	"github.com/gpcheck/gpcheck/harness/local"
 	"github.com/gpcheck/gpcheck/reports"
@@ -47,16 +49,32 @@ type runOptions struct {
 	userMode      string
 	noProgress    bool
 	keyFile       string
+	history       string
+	rerunFailed   string
+	dryRun        bool
+	images        imageFlag
+	ramp          time.Duration
+	duration      time.Duration
+	keepAlive     time.Duration
+	shardText     string
+	shard         load.Shard
+	// focus, when set, runs only these specs (by full name).
+	focus []string
 }
 
 func runFlags(stderr io.Writer) (*runOptions, *flag.FlagSet) {
 	o := &runOptions{}
 	fs := newFlags("run", stderr)
 	fs.StringVar(&o.target, "target", "local", "where the system under test is: local (start the reference services in-process) or remote")
-	fs.Var(&o.faults, "fault", "local target only: switch on a fault mode of the reference services (repeatable)")
+	fs.Var(&o.faults, "fault", "local and containers targets: switch on a fault mode of the reference services (repeatable)")
+	fs.Var(&o.images, "image", "containers target: prebuilt images, auth=REF,backend=REF,ws=REF or one REF for all (default: build one from this repository)")
 	fs.IntVar(&o.users, "users", 20, "virtual users driving the golden path")
-	fs.IntVar(&o.concurrency, "concurrency", 0, "users running at once (0: all)")
-	fs.IntVar(&o.messages, "messages", 1, "messages each user sends; each is one flow")
+	fs.IntVar(&o.concurrency, "concurrency", 0, "agent runs in flight at once; every user stays connected (0: one per user)")
+	fs.IntVar(&o.messages, "messages", 1, "messages each user sends; each is one flow (with --duration: 0 means as many as fit)")
+	fs.DurationVar(&o.ramp, "ramp", 0, "spread the users' starts evenly over this time")
+	fs.DurationVar(&o.duration, "duration", 0, "keep users sending messages until this much time has passed")
+	fs.DurationVar(&o.keepAlive, "keepalive", 15*time.Second, "ping interval of connections waiting for a run slot")
+	fs.StringVar(&o.shardText, "shard", "", "run shard i/n of the users (same --seed in every shard; merge with `gpcheck report merge`)")
 	fs.Uint64Var(&o.seed, "seed", 0, "seed for users and messages (0: random; the report records it)")
 	fs.StringVar(&o.labelFilter, "label-filter", "", "run only the specs this Ginkgo label filter selects (labels: "+strings.Join(suites.Labels, ", ")+")")
 	fs.Float64Var(&o.minCompletion, "min-completion", 100, "completion rate, in percent, the golden path needs")
@@ -69,6 +87,9 @@ func runFlags(stderr io.Writer) (*runOptions, *flag.FlagSet) {
 	fs.StringVar(&o.userMode, "user-mode", "register", "how test users are obtained: register, or bypass (key from $GPCHECK_BYPASS_KEY)")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "never print live progress")
 	fs.StringVar(&o.keyFile, "signing-key-file", "", "remote: file holding the SUT's HS256 signing key (raw bytes or hex), for the token cases that need it")
+	fs.StringVar(&o.history, "history", "", "append the run's summary to this file as one JSON line (for `gpcheck report trend`)")
+	fs.StringVar(&o.rerunFailed, "rerun-failed", "", "run only the specs that failed in this report folder, with its target, faults, seed and shape unless flags override them")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "print the specs that would run and exit, starting nothing")
 	return o, fs
 }
 
@@ -78,8 +99,10 @@ func (o *runOptions) validate(given map[string]bool) error {
 		return usagef("--users must be at least 1, got %d", o.users)
 	case o.concurrency < 0:
 		return usagef("--concurrency must not be negative, got %d", o.concurrency)
-	case o.messages < 1:
-		return usagef("--messages must be at least 1, got %d", o.messages)
+	case o.messages < 0 || o.messages == 0 && o.duration == 0:
+		return usagef("--messages must be at least 1 (0 only with --duration), got %d", o.messages)
+	case o.ramp < 0 || o.duration < 0 || o.keepAlive <= 0:
+		return usagef("--ramp and --duration must not be negative, --keepalive must be positive")
 	case o.minCompletion < 0 || o.minCompletion > 100:
 		return usagef("--min-completion must be within 0..100, got %g", o.minCompletion)
 	case o.timeout <= 0:
@@ -96,12 +119,29 @@ func (o *runOptions) validate(given map[string]bool) error {
 		}
 	case "remote":
 		if len(o.faults) > 0 {
-			return usagef("--fault works only with --target local")
+			return usagef("--fault works only with --target local or containers")
 		}
 	case "containers":
-		return usagef("--target containers is not available in this build (want local or remote)")
+		for _, f := range []string{"auth-url", "backend-url", "ws-url", "signing-key-file"} {
+			if given[f] {
+				return usagef("--%s needs --target remote", f)
+			}
+		}
 	default:
-		return usagef("unknown --target %q (want local or remote)", o.target)
+		return usagef("unknown --target %q (want local, containers or remote)", o.target)
+	}
+	if o.shardText != "" {
+		sh, err := load.ParseShard(o.shardText)
+		if err != nil {
+			return usagef("--shard: %v", err)
+		}
+		if !given["seed"] {
+			return usagef("--shard needs an explicit --seed, the same in every shard")
+		}
+		o.shard = sh
+	}
+	if o.images.given() && o.target != "containers" {
+		return usagef("--image needs --target containers")
 	}
 	return nil
 }
@@ -113,6 +153,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if o.rerunFailed != "" {
+		if err := o.rerunFrom(o.rerunFailed, given); err != nil {
+			return err
+		}
+	}
 	if err := o.validate(given); err != nil {
 		return err
 	}
@@ -120,6 +165,174 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return usagef("%v", err)
 	}
+	if o.dryRun {
+		return dryRun(o, set, stdout)
+	}
+	if o.rerunFailed != "" {
+		fmt.Fprintf(stdout, "rerunning %d failed spec(s) of %s\n", len(o.focus), reportPath(o.rerunFailed))
+	}
+	out, err := execute(ctx, o, set, stdout)
+	if err != nil {
+		return err
+	}
+	if o.history != "" {
+		if err := reports.AppendHistory(o.history, out.Report); err != nil {
+			return exitError{exitFailed, fmt.Errorf("--history: %w", err)}
+		}
+		fmt.Fprintf(stdout, "history: appended to %s\n", o.history)
+	}
+	if out.WriteErr != nil {
+		return exitError{exitFailed, out.WriteErr}
+	}
+	switch out.Report.Verdict {
+	case "interrupted":
+		return exitError{exitInterrupted, errors.New("interrupted before the run finished")}
+	case "failed":
+		return exitError{exitFailed, nil}
+	}
+	return nil
+}
+
+// rerunFrom points o at the failed specs of the report in dir and takes
+// that report's target, faults, seed and shape for every flag not given.
+func (o *runOptions) rerunFrom(dir string, given map[string]bool) error {
+	rep, err := readReport(dir)
+	if err != nil {
+		return err
+	}
+	for _, s := range rep.Specs {
+		if specFailed(s) {
+			o.focus = append(o.focus, s.Name)
+		}
+	}
+	if len(o.focus) == 0 {
+		return usagef("--rerun-failed: %s has no failed spec (verdict %s); nothing to rerun", reportPath(dir), rep.Verdict)
+	}
+	o.fromReport(rep, given)
+	if !given["report-dir"] {
+		o.reportDir = filepath.Join(reportFolder(dir), "rerun")
+	}
+	return nil
+}
+
+// specFailed reports whether a spec of a report did not pass: failed,
+// panicked, timed out, interrupted or aborted, or holding findings.
+func specFailed(s reports.Spec) bool {
+	switch s.State {
+	case "passed", "skipped", "pending":
+		return s.Findings > 0
+	}
+	return true
+}
+
+// fromReport takes rep's target, faults, URLs, seed and run shape for
+// every flag not given.
+func (o *runOptions) fromReport(rep *reports.Report, given map[string]bool) {
+	if !given["target"] && rep.Target.Kind != "" {
+		o.target = rep.Target.Kind
+	}
+	if o.target == rep.Target.Kind {
+		if !given["fault"] && o.target == "local" {
+			o.faults = append(listFlag(nil), rep.Target.Faults...)
+		}
+		if o.target == "remote" {
+			for _, u := range []struct {
+				flag string
+				dst  *string
+				url  string
+			}{{"auth-url", &o.authURL, rep.Target.AuthURL}, {"backend-url", &o.backendURL, rep.Target.BackendURL}, {"ws-url", &o.wsURL, rep.Target.WSURL}} {
+				if !given[u.flag] && u.url != "" {
+					*u.dst = u.url
+				}
+			}
+		}
+	}
+	c := rep.Config
+	if !given["users"] && c.Users > 0 {
+		o.users = c.Users
+	}
+	if !given["concurrency"] {
+		o.concurrency = c.Concurrency
+	}
+	if !given["messages"] && c.Messages > 0 {
+		o.messages = c.Messages
+	}
+	if !given["seed"] && c.Seed != 0 {
+		o.seed = c.Seed
+	}
+	if !given["label-filter"] {
+		o.labelFilter = c.LabelFilter
+	}
+	if !given["min-completion"] && c.MinCompletion > 0 {
+		o.minCompletion = c.MinCompletion
+	}
+	if !given["timeout"] && c.TimeoutMS > 0 {
+		o.timeout = time.Duration(c.TimeoutMS) * time.Millisecond
+	}
+	if !given["ramp"] {
+		o.ramp = time.Duration(c.RampMS) * time.Millisecond
+	}
+	if !given["duration"] {
+		o.duration = time.Duration(c.DurationMS) * time.Millisecond
+	}
+	if !given["user-mode"] && c.UserMode != "" {
+		o.userMode = c.UserMode
+	}
+	if !given["origin"] && c.Origin != "" {
+		o.origin = c.Origin
+	}
+}
+
+// dryRun prints the specs o would run, and refuses an empty selection.
+func dryRun(o *runOptions, set faults.Set, stdout io.Writer) error {
+	specs, err := suites.Preview(o.labelFilter)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	var run []reports.Spec
+	for _, s := range specs {
+		if s.State == "will run" && (len(o.focus) == 0 || contains(o.focus, s.Name)) {
+			run = append(run, s)
+		}
+	}
+	if len(run) == 0 {
+		return usagef("the selection runs no spec (label filter %q%s)", o.labelFilter, focusText(o.focus))
+	}
+	seed := "random"
+	if o.seed != 0 {
+		seed = fmt.Sprint(o.seed)
+	}
+	fmt.Fprintf(stdout, "dry run: target %s (faults: %s), %d users × %d message(s), concurrency %s, seed %s\n",
+		o.target, set, o.users, o.messages, concurrencyText(o.concurrency), seed)
+	fmt.Fprintf(stdout, "would run %d of %d spec(s):\n", len(run), len(specs))
+	for _, s := range run {
+		fmt.Fprintf(stdout, "  %s [%s]\n", s.Name, strings.Join(s.Labels, ", "))
+	}
+	return nil
+}
+
+func focusText(focus []string) string {
+	if len(focus) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d focused spec(s)", len(focus))
+}
+
+// runOutcome is one carried-out run.
+type runOutcome struct {
+	Report *reports.Report
+	// Secrets are the target's secrets, for redacting anything printed
+	// from Report, which is not redacted itself.
+	Secrets []string
+	// WriteErr is set when a report file could not be written.
+	WriteErr error
+}
+
+// execute starts (or reaches) the target o names, runs the specs it
+// selects, writes the report folder and prints the per-check summary on
+// stdout. Errors are usage (2) or unreachable target (3); a failed or
+// interrupted run is a report, not an error.
+func execute(ctx context.Context, o *runOptions, set faults.Set, stdout io.Writer) (*runOutcome, error) {
 	if o.seed == 0 {
 		var b [8]byte
 		_, _ = rand.Read(b[:])
@@ -131,12 +344,13 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	started := time.Now()
 
 	var secrets []string
+	var controller check.Controller // set by targets whose services can be broken on purpose
 	target := harness.Target{Kind: o.target, Origin: o.origin}
 	switch o.target {
 	case "local":
 		lt, err := local.Start(ctx, sut.Options{Faults: set})
 		if err != nil {
-			return exitError{exitUnreachable, err}
+			return nil, exitError{exitUnreachable, err}
 		}
 		defer lt.Close()
 		origin := target.Origin
@@ -145,6 +359,19 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			target.Origin = origin
 		}
 		secrets = append(secrets, lt.Secrets()...)
+	case "containers":
+		ct, err := startContainers(ctx, set, o.images.Images, stdout)
+		if err != nil {
+			return nil, err
+		}
+		controller = ct
+		defer stopContainers(ct, o.reportDir, os.Stderr)
+		origin := target.Origin
+		target = ct.Target
+		if origin != "" {
+			target.Origin = origin
+		}
+		secrets = append(secrets, ct.Secrets()...)
 	case "remote":
 		target.AuthURL, target.BackendURL, target.WSURL = o.authURL, o.backendURL, o.wsURL
 		// Service credentials come from the environment only, never flags
@@ -157,7 +384,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if o.keyFile != "" {
 			key, err := readKeyFile(o.keyFile)
 			if err != nil {
-				return usagef("--signing-key-file: %v", err)
+				return nil, usagef("--signing-key-file: %v", err)
 			}
 			target.SigningKey = key
 			secrets = append(secrets, string(key), hex.EncodeToString(key))
@@ -173,14 +400,14 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			secrets = append(secrets, target.BypassKey)
 		}
 	default:
-		return usagef("unknown --user-mode %q (want register or bypass)", o.userMode)
+		return nil, usagef("unknown --user-mode %q (want register or bypass)", o.userMode)
 	}
 	env, err := harness.NewEnv(target)
 	if err != nil {
-		return usagef("target: %v", err)
+		return nil, usagef("target: %v", err)
 	}
 	if err := env.Preflight(ctx); err != nil {
-		return exitError{exitUnreachable, err}
+		return nil, exitError{exitUnreachable, err}
 	}
 
 	rep := &reports.Report{
@@ -189,7 +416,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		StartedAt:     started.UTC(),
 		Target:        reports.Target{Kind: o.target, AuthURL: target.AuthURL, BackendURL: target.BackendURL, WSURL: target.WSURL, Faults: set.List()},
 		Config: reports.Config{Users: o.users, Concurrency: o.concurrency, Messages: o.messages, Seed: o.seed,
-			LabelFilter: o.labelFilter, MinCompletion: o.minCompletion, TimeoutMS: o.timeout.Milliseconds()},
+			LabelFilter: o.labelFilter, MinCompletion: o.minCompletion, TimeoutMS: o.timeout.Milliseconds(),
+			Shard: o.shardText, RampMS: o.ramp.Milliseconds(), DurationMS: o.duration.Milliseconds(), UserMode: o.userMode, Origin: o.origin},
 		Completion: reports.Completion{Target: o.minCompletion},
 	}
 	fmt.Fprintf(stdout, "gpcheck %s: target %s (faults: %s), %d users × %d message(s), concurrency %s, seed %d\n",
@@ -198,12 +426,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	// Ginkgo's own reporter writes to its log, not the terminal: gpcheck
 	// prints one line per check instead.
 	if err := os.MkdirAll(o.reportDir, 0o755); err != nil {
-		return usagef("--report-dir: %v", err)
+		return nil, usagef("--report-dir: %v", err)
 	}
 	logPath := filepath.Join(o.reportDir, "ginkgo.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
-		return usagef("--report-dir: %v", err)
+		return nil, usagef("--report-dir: %v", err)
 	}
 	defer logFile.Close()
 	prevOut := formatter.ColorableStdOut
@@ -212,19 +440,22 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 	prog := newProgress(stdout, !o.noProgress && isTerminal(stdout))
 	res, err := suites.Run(ctx, &testingT{}, suites.Config{
-		Env:           env,
-		Load:          load.Options{Users: o.users, Concurrency: o.concurrency, Messages: o.messages, Seed: o.seed},
+		Env: env,
+		Load: load.Options{Users: o.users, Concurrency: o.concurrency, Messages: o.messages, Seed: o.seed,
+			Ramp: o.ramp, Duration: o.duration, KeepAlive: o.keepAlive, Shard: o.shard},
 		MinCompletion: o.minCompletion,
 		LabelFilter:   o.labelFilter,
+		Focus:         o.focus,
 		Timeout:       o.timeout,
 		Progress:      prog.update,
+		Controller:    controller,
 	})
 	prog.clear()
 	if err != nil {
 		if errors.Is(err, suites.ErrNoSpecs) || errors.Is(err, suites.ErrBadLabelFilter) {
-			return usagef("%v", err)
+			return nil, usagef("%v%s", err, focusText(o.focus))
 		}
-		return err
+		return nil, err
 	}
 
 	rep.DurationMS = time.Since(started).Milliseconds()
@@ -257,17 +488,44 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	rep.TokenMatrix = res.TokenMatrix
 	paths, werr := reports.WriteAll(o.reportDir, rep, secrets...)
 	printSummary(stdout, rep, o)
-	if werr != nil {
-		return exitError{exitFailed, werr}
+	if werr == nil {
+		fmt.Fprintf(stdout, "reports: %s (Ginkgo log: %s)\n", strings.Join(paths, ", "), logPath)
 	}
-	fmt.Fprintf(stdout, "reports: %s (Ginkgo log: %s)\n", strings.Join(paths, ", "), logPath)
-	switch rep.Verdict {
-	case "interrupted":
-		return exitError{exitInterrupted, errors.New("interrupted before the run finished")}
-	case "failed":
-		return exitError{exitFailed, nil}
+	return &runOutcome{Report: rep, Secrets: secrets, WriteErr: werr}, nil
+}
+
+// reportFolder is the folder of a report given as a folder or as its
+// report.json.
+func reportFolder(dirOrFile string) string {
+	if strings.HasSuffix(dirOrFile, ".json") {
+		if st, err := os.Stat(dirOrFile); err == nil && !st.IsDir() {
+			return filepath.Dir(dirOrFile)
+		}
 	}
-	return nil
+	return dirOrFile
+}
+
+// reportPath is the report.json of a report folder (or the file itself).
+func reportPath(dirOrFile string) string {
+	return filepath.Join(reportFolder(dirOrFile), "report.json")
+}
+
+// readReport reads the report.json of a report folder. Every problem is
+// a usage error: the folder is what the user pointed at.
+func readReport(dirOrFile string) (*reports.Report, error) {
+	path := reportPath(dirOrFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usagef("read report: %v", err)
+	}
+	var rep reports.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return nil, usagef("read report %s: %v", path, err)
+	}
+	if rep.SchemaVersion > reports.SchemaVersion {
+		return nil, usagef("report %s has schema_version %d, newer than this gpcheck reads (%d)", path, rep.SchemaVersion, reports.SchemaVersion)
+	}
+	return &rep, nil
 }
 
 // readKeyFile reads a signing key: a file of hex digits is decoded, any

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/gpcheck/gpcheck/fixtures/faults"
+	"github.com/gpcheck/gpcheck/reports"
+	"github.com/gpcheck/gpcheck/suites"
+)
+
+// cmdRepro replays one finding of a report: the same run shape against
+// the same kind of target, only the finding's spec, until the finding
+// reproduces or the tries run out.
+func cmdRepro(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("repro", stderr)
+	dir := fs.String("report", "", "report folder (or its report.json) holding the finding")
+	id := fs.String("finding", "", "the finding's id, e.g. F0001")
+	repeat := fs.Int("repeat", 1, "tries: rerun until the finding reproduces or this many runs pass")
+	reportDir := fs.String("report-dir", "", "folder for the replay's report (default: REPORT/repro-ID)")
+	userMode := fs.String("user-mode", "register", "remote: how test users are obtained, as for run: register, or bypass (key from $GPCHECK_BYPASS_KEY)")
+	origin := fs.String("origin", "", "Origin header for WebSocket handshakes, as for run")
+	keyFile := fs.String("signing-key-file", "", "remote: file holding the SUT's HS256 signing key, as for run")
+	if err := parse(fs, args, false); err != nil {
+		return err
+	}
+	switch {
+	case *dir == "":
+		return usagef("repro needs --report DIR")
+	case *id == "":
+		return usagef("repro needs --finding ID")
+	case *repeat < 1:
+		return usagef("--repeat must be at least 1, got %d", *repeat)
+	}
+	rep, err := readReport(*dir)
+	if err != nil {
+		return err
+	}
+	orig, err := findFinding(rep, *id)
+	if err != nil {
+		return err
+	}
+	switch rep.Target.Kind {
+	case "local", "remote":
+	case "containers":
+		return usagef("repro against a containers target is not supported yet (the finding is from a containers run)")
+	default:
+		return usagef("report %s: unknown target kind %q", reportPath(*dir), rep.Target.Kind)
+	}
+	if err := knownSpec(orig.Spec); err != nil {
+		return err
+	}
+
+	// The run's own defaults, then the report's target and shape, then
+	// what the report cannot hold (how users are made, the key).
+	o, _ := runFlags(io.Discard)
+	o.fromReport(rep, map[string]bool{})
+	o.focus = []string{orig.Spec}
+	o.userMode, o.origin, o.keyFile, o.noProgress = *userMode, *origin, *keyFile, true
+	o.reportDir = *reportDir
+	if o.reportDir == "" {
+		o.reportDir = filepath.Join(reportFolder(*dir), "repro-"+orig.ID)
+	}
+	given := map[string]bool{"signing-key-file": *keyFile != ""}
+	if err := o.validate(given); err != nil {
+		return err
+	}
+	set, err := faults.Parse(o.faults...)
+	if err != nil {
+		return usagef("report %s: %v", reportPath(*dir), err)
+	}
+
+	fmt.Fprintf(stdout, "repro %s: %s in %q%s\n", orig.ID, orig.Kind, orig.Spec, findingWhere(orig))
+	fmt.Fprintf(stdout, "  %s\n", trimLine(orig.Detail, 300))
+	fmt.Fprintf(stdout, "replaying: target %s (faults: %s), %d users × %d message(s), concurrency %s, seed %d; report folder %s\n",
+		o.target, set, o.users, o.messages, concurrencyText(o.concurrency), o.seed, o.reportDir)
+
+	for try := 1; try <= *repeat; try++ {
+		out, err := execute(ctx, o, set, io.Discard)
+		if err != nil {
+			return err
+		}
+		r := out.Report
+		if r.Verdict == "interrupted" {
+			return exitError{exitInterrupted, fmt.Errorf("try %d was interrupted: %s", try, oneLine(r.Error))}
+		}
+		if got := replayMatch(orig, r.Findings); got != nil {
+			fmt.Fprintf(stdout, "try %d/%d: reproduced as %s%s (%d finding(s) in the replay)\n", try, *repeat, got.ID, findingWhere(*got), len(r.Findings))
+			fmt.Fprintln(stdout)
+			printTranscript(stdout, fmt.Sprintf("replayed %s", got.ID), *got, out.Secrets)
+			fmt.Fprintln(stdout)
+			fmt.Fprintf(stdout, "REPRODUCED %s on try %d of %d (replay report: %s)\n", orig.ID, try, *repeat, o.reportDir)
+			return nil
+		}
+		fmt.Fprintf(stdout, "try %d/%d: not reproduced (verdict %s, %d finding(s))\n", try, *repeat, r.Verdict, len(r.Findings))
+	}
+	fmt.Fprintln(stdout)
+	printTranscript(stdout, fmt.Sprintf("original %s; the replay did not show it", orig.ID), orig, nil)
+	fmt.Fprintln(stdout)
+	fmt.Fprintf(stdout, "NOT REPRODUCED %s in %d try(s)\n", orig.ID, *repeat)
+	return exitError{exitFailed, nil}
+}
+
+// findFinding returns the finding of rep with id (case-insensitive).
+func findFinding(rep *reports.Report, id string) (reports.Finding, error) {
+	for _, f := range rep.Findings {
+		if strings.EqualFold(f.ID, id) {
+			return f, nil
+		}
+	}
+	switch n := len(rep.Findings); n {
+	case 0:
+		return reports.Finding{}, usagef("unknown finding %q: the report has no findings (verdict %s)", id, rep.Verdict)
+	default:
+		return reports.Finding{}, usagef("unknown finding %q: the report's findings are %s … %s", id, rep.Findings[0].ID, rep.Findings[n-1].ID)
+	}
+}
+
+// knownSpec refuses a spec name this gpcheck does not define.
+func knownSpec(name string) error {
+	specs, err := suites.Preview("")
+	if err != nil {
+		return err
+	}
+	for _, s := range specs {
+		if s.Name == name {
+			return nil
+		}
+	}
+	return usagef("the finding's spec %q is not among this gpcheck's specs", name)
+}
+
+// replayMatch returns the replay's finding that reproduces orig: the same
+// kind in the same spec (and, for a stage failure, the same stage). Among
+// those it prefers the same virtual user, then the same other users named
+// in the detail (whose server ids differ from run to run).
+func replayMatch(orig reports.Finding, got []reports.Finding) *reports.Finding {
+	var best *reports.Finding
+	bestScore := -1
+	for i := range got {
+		f := &got[i]
+		if f.Kind != orig.Kind || f.Spec != orig.Spec {
+			continue
+		}
+		if orig.Kind == reports.KindStageFailure && f.Stage != orig.Stage {
+			continue
+		}
+		score := 0
+		if userLabel(f.User) == userLabel(orig.User) {
+			score += 2
+		}
+		if slices.Equal(userLabels.FindAllString(f.Detail, -1), userLabels.FindAllString(orig.Detail, -1)) {
+			score++
+		}
+		if score > bestScore {
+			best, bestScore = f, score
+		}
+		if score == 3 {
+			break
+		}
+	}
+	return best
+}
+
+// userLabels finds the virtual users a detail names.
+var userLabels = regexp.MustCompile(`\bu\d{4}\b`)
+
+// userLabel is a finding's virtual user without the server's id for it,
+// which differs from run to run: "u0003 (01a2…)" is u0003.
+func userLabel(u string) string {
+	if i := strings.IndexByte(u, ' '); i >= 0 {
+		return u[:i]
+	}
+	return u
+}
+
+func findingWhere(f reports.Finding) string {
+	var parts []string
+	if f.User != "" {
+		parts = append(parts, "user "+userLabel(f.User))
+	}
+	if f.Stage != "" {
+		parts = append(parts, "stage "+f.Stage)
+	}
+	if f.Path != "" {
+		parts = append(parts, "path "+f.Path)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return ", " + strings.Join(parts, ", ")
+}
+
+// printTranscript prints f's evidence, one numbered step a line, redacted.
+func printTranscript(w io.Writer, title string, f reports.Finding, secrets []string) {
+	fmt.Fprintf(w, "transcript (%s):\n", title)
+	fmt.Fprintf(w, "  %s\n", reports.Redact(trimLine(f.Detail, 400), secrets...))
+	if len(f.Evidence) == 0 {
+		fmt.Fprintln(w, "  (no evidence recorded)")
+		return
+	}
+	for i, line := range f.Evidence {
+		fmt.Fprintf(w, "  %3d  %s\n", i+1, reports.Redact(oneLine(line), secrets...))
+	}
+}
+
+// trimLine puts s on one line of at most n runes.
+func trimLine(s string, n int) string {
+	s = oneLine(s)
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,50 @@
+package suites
+
+import (
+	"crypto/rand"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+
+	"github.com/gpcheck/gpcheck/harness/check"
+)
+
+// defineResilience registers the specs that break services on purpose
+// (label resilience; they need a target that can stop, pause and cut off
+// its services: the containers target) and the secret-consistency spec
+// (label secrets; every target).
+func (s *state) defineResilience() {
+	ginkgo.Describe("Resilience", ginkgo.Label("resilience"), ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
+		for _, f := range []check.Fault{check.BackendStopped, check.AuthPaused, check.GatewayCutOff} {
+			ginkgo.It("fails closed, attributes failures to their stage and recovers: "+f.Name, func(ctx ginkgo.SpecContext) {
+				if s.cfg.Controller == nil {
+					ginkgo.Skip("needs a target whose services gpcheck can stop, pause and cut off: --target containers")
+				}
+				ctx2 := mergeCtx(ctx, s.ctx)
+				se := s.sessions(ctx2, "resilience-"+f.Service, 1)[0]
+				fs := check.Resilience(ctx2, s.cfg.Env, s.cfg.Controller, f, se.AccessToken, s.cfg.Load.Seed^hash(f.Name))
+				for i := range fs {
+					fs[i].User = se.Label
+				}
+				s.record(fs)
+				if len(fs) > 0 {
+					failWith(f.Name+": the system or the harness misbehaved", fs)
+				}
+			}, ginkgo.NodeTimeout(5*time.Minute))
+		}
+	})
+
+	ginkgo.Describe("Single source of truth", func() {
+		ginkgo.It("trusts the auth service's key on every path, and no other key", ginkgo.Label("secrets"), func(ctx ginkgo.SpecContext) {
+			ctx2 := mergeCtx(ctx, s.ctx)
+			se := s.sessions(ctx2, "secrets", 1)[0]
+			other := make([]byte, 32)
+			_, _ = rand.Read(other)
+			fs := check.Secrets(ctx2, s.cfg.Env, se, map[string][]byte{"a random key": other})
+			s.record(fs)
+			if len(fs) > 0 {
+				failWith("a path trusts another key than the auth service's", fs)
+			}
+		}, ginkgo.NodeTimeout(2*time.Minute))
+	})
+}
