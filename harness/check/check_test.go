@@ -144,3 +144,16 @@ func TestCompletionAttributesStages(t *testing.T) {
 		t.Errorf("findings = %+v", fs)
 	}
 }
+
+// TestIsolationAcrossShards: a user of this shard who receives the data of
+// a user another shard drives is caught by the seeded canary alone.
+func TestIsolationAcrossShards(t *testing.T) {
+	a := user(0)
+	other := &flow.Plan{Index: 1, Tag: "t", Count: 1}
+	_, canary, _ := other.MessageAt(0)
+	a.Frames = append(a.Frames, flow.Received{Frame: frame("agent_completed", "user-1", "run-x", "req-x", `{"result":{"content":"You said: `+canary+`"}}`)})
+	fs := Isolation(&load.Outcome{Users: []*flow.Result{a}, Others: []*flow.Plan{other}})
+	if len(fs) != 1 || !strings.Contains(fs[0].Detail, "u0001 (another shard)") {
+		t.Fatalf("findings = %+v", fs)
+	}
+}

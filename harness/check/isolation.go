@@ -40,6 +40,25 @@ func Isolation(out *load.Outcome) []reports.Finding {
 		}
 	}
 
+	// Users of other shards: their messages are derived from the seed, so
+	// their canaries and request ids are known up to the messages this
+	// shard's users sent.
+	maxMessages := 0
+	for _, r := range all {
+		if r != nil {
+			maxMessages = max(maxMessages, len(r.Messages))
+		}
+	}
+	otherShard := map[int]*flow.Plan{}
+	for _, p := range out.Others {
+		otherShard[-1-p.Index] = p
+		for m := 0; m < maxMessages; m++ {
+			_, canary, req := p.MessageAt(m)
+			owner[canary] = markerOwner{user: -1 - p.Index, kind: "canary", value: canary}
+			owner[req] = markerOwner{user: -1 - p.Index, kind: "request_id", value: req}
+		}
+	}
+
 	var findings []reports.Finding
 	for i, r := range all {
 		if r == nil {
@@ -87,12 +106,20 @@ func Isolation(out *load.Outcome) []reports.Finding {
 		sort.Ints(others)
 		for _, o := range others {
 			l := leaks[o]
+			var from *flow.Result
+			var name string
+			if o >= 0 {
+				from, name = all[o], userLabel(all[o])
+			} else {
+				from = &flow.Result{Plan: otherShard[o]}
+				name = otherShard[o].Label() + " (another shard)"
+			}
 			findings = append(findings, reports.Finding{
 				Kind: reports.KindIsolationLeak,
 				User: userLabel(r),
 				Detail: fmt.Sprintf("received %s's data (%s) %d time(s), in %s",
-					userLabel(all[o]), strings.Join(keys(l.kinds), ", "), l.count, strings.Join(keys(l.where), "; ")),
-				Evidence: leakTranscript(all[o], r, l),
+					name, strings.Join(keys(l.kinds), ", "), l.count, strings.Join(keys(l.where), "; ")),
+				Evidence: leakTranscript(from, r, l),
 			})
 		}
 		findings = append(findings, missingOwnCanary(r)...)

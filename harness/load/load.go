@@ -112,8 +112,12 @@ type Outcome struct {
 	Users []*flow.Result
 	// Abandoners are the results of the users who left mid-stream.
 	Abandoners []*flow.Result
-	Started    time.Time
-	Duration   time.Duration
+	// Others are the plans of the run's users that other shards drive;
+	// their canaries and request ids are known, so a leak from them is
+	// recognised too.
+	Others   []*flow.Plan
+	Started  time.Time
+	Duration time.Duration
 }
 
 // All returns every result, counted users first.
@@ -165,13 +169,16 @@ func Run(ctx context.Context, d *flow.Driver, o Options) (*Outcome, error) {
 	}
 	o = o.withDefaults()
 	all, abandoners := Plans(o)
-	var users []*flow.Plan
+	var users, others []*flow.Plan
 	for _, p := range all {
 		if o.Shard.has(p.Index) {
 			users = append(users, p)
+		} else {
+			others = append(others, p)
 		}
 	}
 	out := &Outcome{
+		Others:     others,
 		Users:      make([]*flow.Result, len(users)),
 		Abandoners: make([]*flow.Result, len(abandoners)),
 		Started:    time.Now(),
