@@ -5,10 +5,12 @@ package harness
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -63,6 +65,12 @@ type Target struct {
 	// ServiceID and ServiceSecret are presented to /auth/validate, for auth
 	// services that demand service credentials; empty sends none.
 	ServiceID, ServiceSecret string
+	// CAFile, when set, is a PEM file of the CAs trusted for https and wss
+	// instead of the system's.
+	CAFile string
+	// Profile maps the deployment's names; the zero value means
+	// DefaultProfile, the reference protocol.
+	Profile Profile
 	// SigningKey is the SUT's HS256 key when known (local targets), for
 	// token cases that need it; nil otherwise.
 	SigningKey []byte
@@ -70,11 +78,15 @@ type Target struct {
 
 // withDefaults returns t with zero fields set to their defaults.
 func (t Target) withDefaults() Target {
+	if t.Profile.Name == "" {
+		t.Profile = DefaultProfile()
+	}
 	if t.Users == "" {
-		t.Users = UsersRegister
+		t.Users = t.Profile.Users
 	}
 	if t.SLA == (SLA{}) {
-		t.SLA = DefaultSLA()
+		ps := t.Profile.SLA
+		t.SLA = SLA{Connect: time.Duration(ps.Connect), FirstEvent: time.Duration(ps.FirstEvent), Total: time.Duration(ps.Total)}
 	}
 	if t.RequestTimeout <= 0 {
 		t.RequestTimeout = 10 * time.Second
@@ -95,6 +107,11 @@ func (t Target) Validate() error {
 	} {
 		if err := checkURL(u.val, u.schemes); err != nil {
 			return fmt.Errorf("%s: %w", u.name, err)
+		}
+	}
+	if t.Profile.Name != "" {
+		if err := t.Profile.Validate(); err != nil {
+			return fmt.Errorf("profile %s: %w", t.Profile.Name, err)
 		}
 	}
 	switch t.Users {
@@ -144,12 +161,26 @@ func NewEnv(t Target) (*Env, error) {
 		return nil, err
 	}
 	t = t.withDefaults()
-	hc := client.NewHTTPClient(t.RequestTimeout)
+	var roots *x509.CertPool
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("CA file: %w", err)
+		}
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("CA file %s: no PEM certificate in it", t.CAFile)
+		}
+	}
+	hc := client.NewHTTPClient(t.RequestTimeout, roots)
+	pp := t.Profile.Paths
+	paths := client.Paths{Register: pp.Register, Login: pp.Login, Validate: pp.Validate, Refresh: pp.Refresh, Logout: pp.Logout,
+		TestAuth: pp.TestAuth, Profile: pp.Profile, Threads: pp.Threads, Messages: pp.Messages}
 	return &Env{
 		Target: t,
 		HTTP:   hc,
-		Auth:   &client.Auth{BaseURL: t.AuthURL, HTTP: hc, BypassKey: t.BypassKey, ServiceID: t.ServiceID, ServiceSecret: t.ServiceSecret},
-		API:    &client.API{BaseURL: t.BackendURL, HTTP: hc},
+		Auth:   &client.Auth{BaseURL: t.AuthURL, HTTP: hc, BypassKey: t.BypassKey, ServiceID: t.ServiceID, ServiceSecret: t.ServiceSecret, Paths: paths},
+		API:    &client.API{BaseURL: t.BackendURL, HTTP: hc, Paths: paths},
 	}, nil
 }
 

@@ -53,11 +53,18 @@ type runOptions struct {
 	rerunFailed   string
 	dryRun        bool
 	images        imageFlag
+	configFile    string
+	cfg           *fileConfig
+	profileFile   string
+	caFile        string
+	reqTimeout    time.Duration
 	ramp          time.Duration
 	duration      time.Duration
 	keepAlive     time.Duration
 	shardText     string
 	shard         load.Shard
+	// given are the flags set on the command line or by the config file.
+	given map[string]bool
 	// focus, when set, runs only these specs (by full name).
 	focus []string
 }
@@ -90,6 +97,10 @@ func runFlags(stderr io.Writer) (*runOptions, *flag.FlagSet) {
 	fs.StringVar(&o.history, "history", "", "append the run's summary to this file as one JSON line (for `gpcheck report trend`)")
 	fs.StringVar(&o.rerunFailed, "rerun-failed", "", "run only the specs that failed in this report folder, with its target, faults, seed and shape unless flags override them")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the specs that would run and exit, starting nothing")
+	fs.StringVar(&o.configFile, "config", "", "read settings from this YAML file (gpcheck.yaml); flags override it")
+	fs.StringVar(&o.profileFile, "profile", "", "remote: YAML profile of the deployment's names (see `gpcheck profile show`)")
+	fs.StringVar(&o.caFile, "ca-file", "", "remote: PEM file of the CAs trusted for https and wss")
+	fs.DurationVar(&o.reqTimeout, "request-timeout", 10*time.Second, "bound on every single HTTP request")
 	return o, fs
 }
 
@@ -112,17 +123,20 @@ func (o *runOptions) validate(given map[string]bool) error {
 	}
 	switch o.target {
 	case "local":
-		for _, f := range []string{"auth-url", "backend-url", "ws-url", "signing-key-file"} {
+		for _, f := range []string{"auth-url", "backend-url", "ws-url", "signing-key-file", "profile", "ca-file"} {
 			if given[f] {
 				return usagef("--%s needs --target remote", f)
 			}
 		}
 	case "remote":
+		if o.reqTimeout <= 0 {
+			return usagef("--request-timeout must be positive")
+		}
 		if len(o.faults) > 0 {
 			return usagef("--fault works only with --target local or containers")
 		}
 	case "containers":
-		for _, f := range []string{"auth-url", "backend-url", "ws-url", "signing-key-file"} {
+		for _, f := range []string{"auth-url", "backend-url", "ws-url", "signing-key-file", "profile", "ca-file"} {
 			if given[f] {
 				return usagef("--%s needs --target remote", f)
 			}
@@ -153,6 +167,18 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if o.configFile != "" {
+		cfg, err := loadConfig(o.configFile)
+		if err != nil {
+			return usagef("--config: %v", err)
+		}
+		if err := cfg.apply(fs, given, o.configFile); err != nil {
+			return usagef("--config %v", err)
+		}
+		o.cfg = cfg
+		fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	}
+	o.given = given
 	if o.rerunFailed != "" {
 		if err := o.rerunFrom(o.rerunFailed, given); err != nil {
 			return err
@@ -374,9 +400,21 @@ func execute(ctx context.Context, o *runOptions, set faults.Set, stdout io.Write
 		secrets = append(secrets, ct.Secrets()...)
 	case "remote":
 		target.AuthURL, target.BackendURL, target.WSURL = o.authURL, o.backendURL, o.wsURL
-		// Service credentials come from the environment only, never flags
-		// that land in shell history.
-		target.ServiceID, target.ServiceSecret = os.Getenv("GPCHECK_SERVICE_ID"), os.Getenv("GPCHECK_SERVICE_SECRET")
+		// Service credentials come from the environment or files named in
+		// the config, never from flags that land in shell history.
+		target.ServiceID = os.Getenv("GPCHECK_SERVICE_ID")
+		secretFile := ""
+		if o.cfg != nil {
+			secretFile = o.cfg.ServiceSecretF
+			if target.ServiceID == "" {
+				target.ServiceID = o.cfg.ServiceID
+			}
+		}
+		secret, err := secretFromFileOrEnv(secretFile, "GPCHECK_SERVICE_SECRET")
+		if err != nil {
+			return nil, usagef("service secret: %v", err)
+		}
+		target.ServiceSecret = secret
 		if target.ServiceID == "" && target.ServiceSecret != "" {
 			target.ServiceID = "gpcheck"
 		}
@@ -396,11 +434,31 @@ func execute(ctx context.Context, o *runOptions, set faults.Set, stdout io.Write
 	case "bypass":
 		target.Users = harness.UsersBypass
 		if o.target == "remote" {
-			target.BypassKey = os.Getenv("GPCHECK_BYPASS_KEY")
+			keyFile := ""
+			if o.cfg != nil {
+				keyFile = o.cfg.BypassKeyFile
+			}
+			key, err := secretFromFileOrEnv(keyFile, "GPCHECK_BYPASS_KEY")
+			if err != nil {
+				return nil, usagef("bypass key: %v", err)
+			}
+			target.BypassKey = key
 			secrets = append(secrets, target.BypassKey)
 		}
 	default:
 		return nil, usagef("unknown --user-mode %q (want register or bypass)", o.userMode)
+	}
+	target.RequestTimeout = o.reqTimeout
+	target.CAFile = o.caFile
+	if o.profileFile != "" {
+		prof, err := harness.LoadProfile(o.profileFile)
+		if err != nil {
+			return nil, usagef("--profile: %v", err)
+		}
+		target.Profile = prof
+		if !o.given["user-mode"] {
+			target.Users = prof.Users
+		}
 	}
 	env, err := harness.NewEnv(target)
 	if err != nil {

@@ -17,9 +17,17 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.Var(&authPaths, "auth-path", "glob of the auth service's files, relative to each PATH (repeatable; dir/** for a whole folder)")
 	includeTests := fs.Bool("include-tests", false, "scan test files too")
 	format := fs.String("format", "text", "output format: text, json or sarif")
+	configFile := fs.String("config", "", "read scan.auth_paths from this YAML file (gpcheck.yaml) when no --auth-path is given")
 	roots, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
+	}
+	if *configFile != "" && len(authPaths) == 0 {
+		cfg, err := loadConfig(*configFile)
+		if err != nil {
+			return usagef("--config: %v", err)
+		}
+		authPaths = cfg.Scan.AuthPaths
 	}
 	var write func(io.Writer, scan.Result) error
 	switch *format {

@@ -15,6 +15,7 @@ import (
 // connection_established and every event of the user's own runs.
 func Identity(out *load.Outcome) []reports.Finding {
 	var findings []reports.Finding
+	established := out.Events().ConnectionEstablished
 	for _, r := range out.All() {
 		if r == nil || r.UserID == "" {
 			continue
@@ -63,7 +64,7 @@ func Identity(out *load.Outcome) []reports.Finding {
 			continue
 		}
 		ev := transcript(receivedLines(r, func(rec flow.Received) bool {
-			return rec.Frame.Type == "connection_established" || own[rec.Frame.RequestID]
+			return rec.Frame.Type == established || own[rec.Frame.RequestID]
 		}))
 		for _, p := range problems {
 			findings = append(findings, reports.Finding{Kind: reports.KindIdentity, User: userLabel(r), Detail: p, Evidence: ev})

@@ -122,20 +122,20 @@ func Isolation(out *load.Outcome) []reports.Finding {
 				Evidence: leakTranscript(from, r, l),
 			})
 		}
-		findings = append(findings, missingOwnCanary(r)...)
+		findings = append(findings, missingOwnCanary(r, out.Events().Completed)...)
 	}
 	return findings
 }
 
 // missingOwnCanary reports answers to r's own requests that do not carry
 // r's own canary: the agent answered with someone else's data, or none.
-func missingOwnCanary(r *flow.Result) []reports.Finding {
+func missingOwnCanary(r *flow.Result, completed string) []reports.Finding {
 	var out []reports.Finding
 	for _, m := range r.Messages {
 		canary := m.Canary
 		for _, rec := range r.Frames {
 			f := rec.Frame
-			if f.Type != "agent_completed" || f.RequestID != m.RequestID {
+			if f.Type != completed || f.RequestID != m.RequestID {
 				continue
 			}
 			if !strings.Contains(string(f.Data), canary) {

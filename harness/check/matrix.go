@@ -213,7 +213,7 @@ func wsDial(ctx context.Context, env *harness.Env, wsURL, tok string, opts clien
 	f, err := conn.Next(dctx)
 	var ce *client.ClosedError
 	switch {
-	case err == nil && f.Type == "connection_established":
+	case err == nil && f.Type == t.Profile.Events.ConnectionEstablished:
 		return Cell{Accept: true, User: f.UserID}, conn
 	case errors.As(err, &ce):
 		conn.CloseNow()
@@ -234,7 +234,8 @@ func RunVerdict(ctx context.Context, env *harness.Env, conn *client.Conn, text s
 	ctx, cancel := context.WithTimeout(ctx, matrixRunWindow+env.Target.SLA.FirstEvent)
 	defer cancel()
 	req := fmt.Sprintf("req-probe-%d", time.Now().UnixNano())
-	if err := conn.Send(ctx, client.UserMessage{Type: "user_message", Payload: client.UserMessagePayload{Message: text, RequestID: req}}); err != nil {
+	prof := env.Target.Profile
+	if err := conn.Send(ctx, map[string]any{"type": prof.UserMessageType, "payload": map[string]string{prof.MessageField: text, "request_id": req}}); err != nil {
 		if ce := new(client.ClosedError); errors.As(conn.Err(), &ce) {
 			return Cell{Code: fmt.Sprintf("close %d %s", ce.Code, ce.Reason)}
 		}
@@ -252,7 +253,7 @@ func RunVerdict(ctx context.Context, env *harness.Env, conn *client.Conn, text s
 			return Cell{Code: "error frame"}
 		case f.RequestID != req:
 			continue
-		case f.Type == "agent_error":
+		case f.Type == prof.Events.Error:
 			return Cell{Code: "agent_error"}
 		default:
 			return Cell{Accept: true, User: f.UserID}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/gpcheck/gpcheck/harness"
 	"github.com/gpcheck/gpcheck/harness/client"
@@ -83,7 +84,8 @@ func Presentations(ctx context.Context, env *harness.Env, a, b string, userA str
 func restWithHeaders(ctx context.Context, env *harness.Env, headers []string) Cell {
 	ctx, cancel := context.WithTimeout(ctx, env.Target.RequestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, env.Target.BackendURL+"/api/v1/user/profile", nil)
+	path := env.Target.Profile.Paths.Profile
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(env.Target.BackendURL, "/")+path, nil)
 	if err != nil {
 		return Cell{Code: "error: " + err.Error()}
 	}
@@ -103,7 +105,7 @@ func restWithHeaders(ctx context.Context, env *harness.Env, headers []string) Ce
 		}
 		return Cell{Accept: true, User: p.UserID}
 	}
-	return restCell("", raw, &client.StatusError{Method: "GET", URL: "/api/v1/user/profile", Status: resp.StatusCode})
+	return restCell("", raw, &client.StatusError{Method: "GET", URL: path, Status: resp.StatusCode})
 }
 
 // wsWith opens a WebSocket connection presenting p's credentials.

@@ -80,7 +80,7 @@ func requestTranscript(r *flow.Result, requestID string) []string {
 	return transcript(
 		sentLines(r, has),
 		receivedLines(r, func(rec flow.Received) bool {
-			return rec.Frame.RequestID == requestID || rec.Frame.Type == "connection_established" || rec.Frame.Type == "error"
+			return rec.Frame.RequestID == requestID || rec.Frame.ConnectionID != "" || rec.Frame.Type == "error"
 		}),
 	)
 }

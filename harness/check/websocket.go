@@ -104,7 +104,7 @@ func probeHandshake(ctx context.Context, env *harness.Env, a Account, c handshak
 		f, err := conn.Next(dctx)
 		var ce *client.ClosedError
 		switch {
-		case err == nil && f.Type == "connection_established":
+		case err == nil && f.Type == env.Target.Profile.Events.ConnectionEstablished:
 			got.accept, got.user = true, f.UserID
 			if c.method == client.AuthSubprotocol && conn.Subprotocol() != "jwt-auth" {
 				return &reports.Finding{Kind: reports.KindProtocol, User: a.Label,
@@ -157,7 +157,8 @@ func probeFrames(ctx context.Context, env *harness.Env, a Account) []reports.Fin
 		return fail("frame rules: connect: %v", err)
 	}
 	defer conn.Close()
-	if f, err := conn.Next(ctx); err != nil || f.Type != "connection_established" {
+	ev := t.Profile.Events
+	if f, err := conn.Next(ctx); err != nil || f.Type != ev.ConnectionEstablished {
 		return fail("frame rules: no connection_established (%v)", err)
 	}
 	await := func(want string) error {
@@ -176,7 +177,7 @@ func probeFrames(ctx context.Context, env *harness.Env, a Account) []reports.Fin
 	if err := conn.Send(ctx, map[string]string{"type": "ping"}); err != nil {
 		return fail("frame rules: send ping: %v", err)
 	}
-	if err := await("pong"); err != nil {
+	if err := await(ev.Pong); err != nil {
 		return fail("ping got no pong: %v", err)
 	}
 	var out []reports.Finding
@@ -187,7 +188,7 @@ func probeFrames(ctx context.Context, env *harness.Env, a Account) []reports.Fin
 	}{
 		{"invalid JSON", []byte("{not json"), false},
 		{"unknown type", []byte(`{"type":"no_such_type"}`), false},
-		{"user_message without payload", []byte(`{"type":"user_message"}`), false},
+		{"user_message without payload", []byte(`{"type":"` + t.Profile.UserMessageType + `"}`), false},
 	} {
 		if err := conn.SendRaw(ctx, bad.frame, bad.binary); err != nil {
 			return append(out, fail("frame rules: send %s: %v", bad.name, err)...)
@@ -200,7 +201,7 @@ func probeFrames(ctx context.Context, env *harness.Env, a Account) []reports.Fin
 		}
 	}
 	start := time.Now()
-	if err := conn.Send(ctx, map[string]string{"type": "ping"}); err != nil || await("pong") != nil {
+	if err := conn.Send(ctx, map[string]string{"type": "ping"}); err != nil || await(ev.Pong) != nil {
 		out = append(out, fail("the connection did not stay open after bad frames (%.1fs)", time.Since(start).Seconds())...)
 	}
 	return out

@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"net/http"
-	"net/url"
 )
 
 // Profile is the backend's answer to GET /api/v1/user/profile.
@@ -34,6 +33,8 @@ type API struct {
 	BaseURL string
 	// HTTP sends the requests; it must have a timeout.
 	HTTP *http.Client
+	// Paths renames the backend's paths; the zero value is the reference.
+	Paths Paths
 }
 
 // Get sends an authenticated GET to path and returns the raw answer.
@@ -44,7 +45,7 @@ func (a *API) Get(ctx context.Context, token, path string) (Response, error) {
 // Profile returns the caller as the backend resolves it.
 func (a *API) Profile(ctx context.Context, token string) (Profile, Response, error) {
 	var p Profile
-	const path = "/api/v1/user/profile"
+	path := a.Paths.withDefaults().Profile
 	r, err := a.Get(ctx, token, path)
 	if err != nil {
 		return p, r, err
@@ -55,7 +56,7 @@ func (a *API) Profile(ctx context.Context, token string) (Profile, Response, err
 // CreateThread creates a thread owned by the caller.
 func (a *API) CreateThread(ctx context.Context, token, title string) (Thread, Response, error) {
 	var t Thread
-	u := join(a.BaseURL, "/api/threads")
+	u := join(a.BaseURL, a.Paths.withDefaults().Threads)
 	r, err := do(ctx, a.HTTP, http.MethodPost, u, map[string]string{"title": title}, bearer(token))
 	if err != nil {
 		return t, r, err
@@ -68,7 +69,7 @@ func (a *API) Threads(ctx context.Context, token string) ([]Thread, Response, er
 	var body struct {
 		Threads []Thread `json:"threads"`
 	}
-	const path = "/api/threads"
+	path := a.Paths.withDefaults().Threads
 	r, err := a.Get(ctx, token, path)
 	if err != nil {
 		return nil, r, err
@@ -81,7 +82,7 @@ func (a *API) Messages(ctx context.Context, token, threadID string) ([]Message, 
 	var body struct {
 		Messages []Message `json:"messages"`
 	}
-	path := "/api/threads/" + url.PathEscape(threadID) + "/messages"
+	path := withID(a.Paths.withDefaults().Messages, threadID)
 	r, err := a.Get(ctx, token, path)
 	if err != nil {
 		return nil, r, err

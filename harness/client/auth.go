@@ -39,12 +39,14 @@ type Auth struct {
 	// ServiceID and ServiceSecret, when set, are sent with Validate, for
 	// auth services that demand service credentials.
 	ServiceID, ServiceSecret string
+	// Paths renames the service's paths; the zero value is the reference.
+	Paths Paths
 }
 
 // Register creates a user and returns its first session.
 func (a *Auth) Register(ctx context.Context, email, password, name string) (Session, error) {
 	var s Session
-	u := join(a.BaseURL, "/auth/register")
+	u := join(a.BaseURL, a.Paths.withDefaults().Register)
 	r, err := do(ctx, a.HTTP, http.MethodPost, u, map[string]string{"email": email, "password": password, "name": name}, nil)
 	if err != nil {
 		return s, err
@@ -55,7 +57,7 @@ func (a *Auth) Register(ctx context.Context, email, password, name string) (Sess
 // Login exchanges credentials for a session.
 func (a *Auth) Login(ctx context.Context, email, password string) (Session, error) {
 	var s Session
-	u := join(a.BaseURL, "/auth/login")
+	u := join(a.BaseURL, a.Paths.withDefaults().Login)
 	r, err := do(ctx, a.HTTP, http.MethodPost, u, map[string]string{"email": email, "password": password}, nil)
 	if err != nil {
 		return s, err
@@ -67,7 +69,7 @@ func (a *Auth) Login(ctx context.Context, email, password string) (Session, erro
 // user when needed.
 func (a *Auth) TestAuth(ctx context.Context, email, name string) (Session, error) {
 	var s Session
-	u := join(a.BaseURL, "/auth/e2e/test-auth")
+	u := join(a.BaseURL, a.Paths.withDefaults().TestAuth)
 	r, err := do(ctx, a.HTTP, http.MethodPost, u, map[string]string{"email": email, "name": name},
 		http.Header{"X-E2E-Bypass-Key": {a.BypassKey}})
 	if err != nil {
@@ -81,7 +83,7 @@ func (a *Auth) TestAuth(ctx context.Context, email, name string) (Session, error
 // every other path is compared with.
 func (a *Auth) Validate(ctx context.Context, token string) (Verdict, error) {
 	var v Verdict
-	u := join(a.BaseURL, "/auth/validate")
+	u := join(a.BaseURL, a.Paths.withDefaults().Validate)
 	var h http.Header
 	if a.ServiceID != "" {
 		h = http.Header{"X-Service-ID": {a.ServiceID}, "X-Service-Secret": {a.ServiceSecret}}
@@ -96,7 +98,7 @@ func (a *Auth) Validate(ctx context.Context, token string) (Verdict, error) {
 // Refresh exchanges a refresh token for a new pair.
 func (a *Auth) Refresh(ctx context.Context, refreshToken string) (Session, error) {
 	var s Session
-	u := join(a.BaseURL, "/auth/refresh")
+	u := join(a.BaseURL, a.Paths.withDefaults().Refresh)
 	r, err := do(ctx, a.HTTP, http.MethodPost, u, map[string]string{"refresh_token": refreshToken}, nil)
 	if err != nil {
 		return s, err
@@ -106,7 +108,7 @@ func (a *Auth) Refresh(ctx context.Context, refreshToken string) (Session, error
 
 // Logout revokes the access token and the refresh token issued with it.
 func (a *Auth) Logout(ctx context.Context, accessToken string) error {
-	u := join(a.BaseURL, "/auth/logout")
+	u := join(a.BaseURL, a.Paths.withDefaults().Logout)
 	r, err := do(ctx, a.HTTP, http.MethodPost, u, nil, bearer(accessToken))
 	if err != nil {
 		return err

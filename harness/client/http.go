@@ -7,6 +7,8 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,11 +45,16 @@ func (e *StatusError) Error() string {
 }
 
 // NewHTTPClient returns an http.Client with the given per-request timeout
-// and a connection pool sized for many concurrent virtual users.
-func NewHTTPClient(timeout time.Duration) *http.Client {
+// and a connection pool sized for many concurrent virtual users. roots,
+// when not nil, are the CAs trusted for https and wss (staging deployments
+// often use a private CA); nil means the system's.
+func NewHTTPClient(timeout time.Duration, roots ...*x509.CertPool) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = 1024
 	tr.MaxIdleConnsPerHost = 1024
+	if len(roots) > 0 && roots[0] != nil {
+		tr.TLSClientConfig = &tls.Config{RootCAs: roots[0], MinVersion: tls.VersionTLS12}
+	}
 	return &http.Client{Timeout: timeout, Transport: tr}
 }
 

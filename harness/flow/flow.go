@@ -37,8 +37,9 @@ const (
 // Stages lists the stages in golden-path order.
 var Stages = []Stage{StageLogin, StageConnect, StageSend, StageFirstEvent, StageStream, StageResponse, StageHistory}
 
-// EventTypes are the five events of a successful run, in order.
-var EventTypes = []string{"agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"}
+// EventTypes are the five events of a successful run, in order, under the
+// reference names (a target's profile may rename them).
+var EventTypes = harness.DefaultProfile().EventTypes()
 
 // Plan is what one virtual user does. The runner derives it from the seed,
 // so a run can be replayed exactly.
@@ -217,7 +218,7 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 
 	// Connect.
 	start = time.Now()
-	conn, err := d.connect(ctx, res, 0, p.Method)
+	conn, err := d.connect(ctx, res, 0, d.method(p.Method))
 	res.ConnectTime = time.Since(start)
 	if err != nil {
 		failAll(StageConnect, err.Error())
@@ -231,7 +232,7 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 	}()
 	var extra sync.WaitGroup
 	if p.ExtraConnection {
-		c2, err := d.connect(ctx, res, 1, client.AuthSubprotocol)
+		c2, err := d.connect(ctx, res, 1, d.method(client.AuthSubprotocol))
 		if err != nil {
 			failAll(StageConnect, "second connection: "+err.Error())
 			return res
@@ -280,6 +281,18 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 		}
 	}
 	return res
+}
+
+// method is how a connection presents its token: as planned, unless the
+// target's profile allows only one way.
+func (d *Driver) method(planned client.AuthMethod) client.AuthMethod {
+	switch d.Env.Target.Profile.WSAuth {
+	case "header":
+		return client.AuthHeader
+	case "subprotocol":
+		return client.AuthSubprotocol
+	}
+	return planned
 }
 
 func (d *Driver) newMessage(p *Plan, i int) *Message {
@@ -384,7 +397,7 @@ func (d *Driver) connect(ctx context.Context, res *Result, n int, m client.AuthM
 		return nil, fmt.Errorf("waiting for connection_established: %w", err)
 	}
 	res.record(n, f)
-	if f.Type != "connection_established" {
+	if f.Type != d.Env.Target.Profile.Events.ConnectionEstablished {
 		conn.CloseNow()
 		return nil, fmt.Errorf("first frame is %q, want connection_established", frameType(f))
 	}
@@ -424,7 +437,9 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, res *Result, m 
 		m.Failure = &Failure{Stage: st, Cause: fmt.Sprintf(format, args...)}
 	}
 	sent := time.Now()
-	raw, err := json.Marshal(client.UserMessage{Type: "user_message", Payload: client.UserMessagePayload{Message: text, ThreadID: threadID, RequestID: m.RequestID}})
+	prof := t.Profile
+	raw, err := json.Marshal(map[string]any{"type": prof.UserMessageType,
+		"payload": map[string]string{prof.MessageField: text, "thread_id": threadID, "request_id": m.RequestID}})
 	if err != nil {
 		fail(StageSend, "encode user_message: %v", err)
 		return
@@ -487,7 +502,7 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, res *Result, m 
 
 	totalDeadline := sent.Add(t.SLA.Total)
 	var completed client.Frame
-	for i, want := range EventTypes {
+	for i, want := range prof.EventTypes() {
 		if i > 0 {
 			f, err = next(totalDeadline)
 			if err != nil {
@@ -495,7 +510,7 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, res *Result, m 
 				return
 			}
 		}
-		if cause := checkEvent(f, want, res.UserID, m); cause != "" {
+		if cause := checkEvent(f, want, prof.Events.Error, i == 2 || i == 3, res.UserID, m); cause != "" {
 			fail(StageStream, "%s", cause)
 			return
 		}
@@ -531,8 +546,8 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, res *Result, m 
 }
 
 // checkEvent returns why f is not the event want of m's run, or "".
-func checkEvent(f client.Frame, want, userID string, m *Message) string {
-	if f.Type == "agent_error" {
+func checkEvent(f client.Frame, want, errorType string, needsTool bool, userID string, m *Message) string {
+	if f.Type == errorType {
 		var d struct {
 			ErrorMessage string `json:"error_message"`
 		}
@@ -551,7 +566,7 @@ func checkEvent(f client.Frame, want, userID string, m *Message) string {
 		return fmt.Sprintf("%s carries run_id %q, the run started as %q", want, f.RunID, m.RunID)
 	case f.ThreadID != m.ThreadID:
 		return fmt.Sprintf("%s carries thread_id %q, the run started in %q", want, f.ThreadID, m.ThreadID)
-	case (want == "tool_executing" || want == "tool_completed") && f.ToolName == "":
+	case needsTool && f.ToolName == "":
 		return fmt.Sprintf("%s has no tool_name", want)
 	}
 	return ""

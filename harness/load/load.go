@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gpcheck/gpcheck/harness"
 	"github.com/gpcheck/gpcheck/harness/client"
 	"github.com/gpcheck/gpcheck/harness/flow"
 )
@@ -115,9 +116,20 @@ type Outcome struct {
 	// Others are the plans of the run's users that other shards drive;
 	// their canaries and request ids are known, so a leak from them is
 	// recognised too.
-	Others   []*flow.Plan
+	Others []*flow.Plan
+	// Profile names the frames the users saw.
+	Profile  harness.Profile
 	Started  time.Time
 	Duration time.Duration
+}
+
+// Events returns the names of the frames the users saw: the profile's,
+// or the reference's when the outcome names no profile.
+func (o *Outcome) Events() harness.ProfileEvents {
+	if o.Profile.Name == "" {
+		return harness.DefaultProfile().Events
+	}
+	return o.Profile.Events
 }
 
 // All returns every result, counted users first.
@@ -178,6 +190,7 @@ func Run(ctx context.Context, d *flow.Driver, o Options) (*Outcome, error) {
 		}
 	}
 	out := &Outcome{
+		Profile:    d.Env.Target.Profile,
 		Others:     others,
 		Users:      make([]*flow.Result, len(users)),
 		Abandoners: make([]*flow.Result, len(abandoners)),
