@@ -41,6 +41,8 @@ Usage:
   gpcheck serve auth|backend|ws [--addr A]
                              serve one reference service (the containers' entry point)
   gpcheck clean              remove containers, networks and images of container runs
+  gpcheck profile show [--profile FILE]
+                             print the built-in profile, or FILE merged over it, as YAML
   gpcheck version            print the version
 
 Run 'gpcheck COMMAND -h' for a command's flags.
@@ -88,6 +90,8 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 		err = cmdRepro(ctx, args[1:], stdout, stderr)
 	case "report":
 		err = cmdReport(args[1:], stdout, stderr)
+	case "profile":
+		err = cmdProfile(args[1:], stdout, stderr)
 	case "serve":
 		err = cmdServe(ctx, args[1:], stdout, stderr)
 	case "clean":
@@ -97,7 +101,7 @@ func realMain(args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 	default:
-		err = usagef("unknown command %q (want run, sut, scan, list, repro, report, serve, clean or version)", args[0])
+		err = usagef("unknown command %q (want run, sut, scan, list, repro, report, profile, serve, clean or version)", args[0])
 	}
 	return report(err, stderr)
 }

@@ -2,15 +2,21 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/gpcheck/gpcheck/fixtures/faults"
 	"github.com/gpcheck/gpcheck/fixtures/sut"
+	"github.com/gpcheck/gpcheck/harness"
 )
 
-// cmdSUT serves the reference services until interrupted.
+// cmdSUT serves the reference services until interrupted. With --profile
+// it serves them under the profile's names, through translating proxies
+// listening at the given addresses (the services themselves then listen on
+// free loopback ports), so that `gpcheck run --target remote --profile FILE`
+// can be tried against a deployment whose names differ.
 func cmdSUT(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("sut", stderr)
 	var faultNames listFlag
@@ -18,6 +24,7 @@ func cmdSUT(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	authAddr := fs.String("auth-addr", "127.0.0.1:8081", "auth service listen address")
 	backendAddr := fs.String("backend-addr", "127.0.0.1:8000", "backend listen address")
 	wsAddr := fs.String("ws-addr", "127.0.0.1:8002", "WebSocket gateway listen address")
+	profileFile := fs.String("profile", "", "serve the services under this YAML profile's names (see `gpcheck profile show`)")
 	if err := parse(fs, args, false); err != nil {
 		return err
 	}
@@ -25,11 +32,19 @@ func cmdSUT(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return usagef("%v", err)
 	}
+	var prof harness.Profile
+	addrs := sut.Options{AuthAddr: *authAddr, BackendAddr: *backendAddr, WSAddr: *wsAddr}
+	if *profileFile != "" {
+		if prof, err = harness.LoadProfile(*profileFile); err != nil {
+			return usagef("--profile: %v", err)
+		}
+		addrs = sut.Options{} // the proxies take the addresses; the services get free ports
+	}
 	s, err := sut.Start(ctx, sut.Options{
 		Faults:      set,
-		AuthAddr:    *authAddr,
-		BackendAddr: *backendAddr,
-		WSAddr:      *wsAddr,
+		AuthAddr:    addrs.AuthAddr,
+		BackendAddr: addrs.BackendAddr,
+		WSAddr:      addrs.WSAddr,
 		BypassKey:   os.Getenv("GPCHECK_BYPASS_KEY"),
 		// The harness's service credential, for gpcheck run --target remote
 		// with the same variable set.
@@ -38,26 +53,55 @@ func cmdSUT(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return exitError{exitUnreachable, fmt.Errorf("start reference services: %w", err)}
 	}
-	fmt.Fprintf(stdout, "auth     %s\nbackend  %s\nws       %s\nfaults   %s\n", s.AuthURL, s.BackendURL, s.WSURL, set)
+	authURL, backendURL, wsURL, validatePath := s.AuthURL, s.BackendURL, s.WSURL, "/auth/validate"
+	var renamed *sut.Renamed
+	var renamedDone <-chan error // nil without a profile: never ready
+	if *profileFile != "" {
+		renamed, err = sut.Rename(ctx, s, prof, sut.RenameOptions{AuthAddr: *authAddr, BackendAddr: *backendAddr, WSAddr: *wsAddr})
+		if err != nil {
+			_ = s.Close()
+			return exitError{exitUnreachable, fmt.Errorf("start profile proxies: %w", err)}
+		}
+		authURL, backendURL, wsURL, validatePath = renamed.AuthURL, renamed.BackendURL, renamed.WSURL, prof.Paths.Validate
+		renamedDone = renamed.Done()
+	}
+	// stop closes the proxies, then the services behind them.
+	stop := func() error {
+		var errs []error
+		if renamed != nil {
+			errs = append(errs, renamed.Close())
+		}
+		return errors.Join(append(errs, s.Close())...)
+	}
+	fmt.Fprintf(stdout, "auth     %s\nbackend  %s\nws       %s\nfaults   %s\n", authURL, backendURL, wsURL, set)
+	if renamed != nil {
+		fmt.Fprintf(stdout, "profile  %s from %s\n", prof.Name, *profileFile)
+	}
 	if os.Getenv("GPCHECK_BYPASS_KEY") != "" {
 		fmt.Fprintln(stdout, "bypass   enabled with $GPCHECK_BYPASS_KEY")
 	} else {
 		fmt.Fprintln(stdout, "bypass   enabled with a random key (set GPCHECK_BYPASS_KEY to choose it)")
 	}
 	if os.Getenv("GPCHECK_SERVICE_SECRET") != "" {
-		fmt.Fprintf(stdout, "service  %s with $GPCHECK_SERVICE_SECRET may call /auth/validate\n", s.HarnessServiceID)
+		fmt.Fprintf(stdout, "service  %s with $GPCHECK_SERVICE_SECRET may call %s\n", s.HarnessServiceID, validatePath)
 	}
 	fmt.Fprintln(stdout, "serving; stop with Ctrl-C")
 	select {
 	case <-ctx.Done():
 	case err := <-s.Done():
-		_ = s.Close()
+		_ = stop()
 		if err != nil {
 			return exitError{exitUnreachable, fmt.Errorf("reference service stopped: %w", err)}
 		}
 		return nil
+	case err := <-renamedDone:
+		_ = stop()
+		if err != nil {
+			return exitError{exitUnreachable, fmt.Errorf("profile proxy stopped: %w", err)}
+		}
+		return nil
 	}
-	if err := s.Close(); err != nil {
+	if err := stop(); err != nil {
 		return fmt.Errorf("stop reference services: %w", err)
 	}
 	fmt.Fprintln(stdout, "stopped")

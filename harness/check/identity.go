@@ -31,6 +31,9 @@ func Identity(out *load.Outcome) []reports.Finding {
 			seen[uid] = append(seen[uid], path)
 		}
 		add("token sub", id.TokenSub, "")
+		if id.Login != "" {
+			add("login answer", id.Login, "")
+		}
 		add("auth validate", id.Validate, id.ValidateError)
 		add("backend profile", id.Profile, id.ProfileError)
 		for i, c := range id.Connections {

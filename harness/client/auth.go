@@ -2,7 +2,9 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"strings"
 )
 
 // Session is what login, registration and the bypass endpoint return.
@@ -15,6 +17,26 @@ type Session struct {
 		ID    string `json:"id"`
 		Email string `json:"email"`
 	} `json:"user"`
+	// Raw is the answer's body, for fields a profile renames.
+	Raw []byte `json:"-"`
+}
+
+// Field returns the string at a dotted path ("user.id") of a JSON
+// object, or "".
+func Field(raw []byte, path string) string {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return ""
+	}
+	for _, k := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		v = m[k]
+	}
+	s, _ := v.(string)
+	return s
 }
 
 // Verdict is the auth service's answer to /auth/validate.
@@ -51,6 +73,7 @@ func (a *Auth) Register(ctx context.Context, email, password, name string) (Sess
 	if err != nil {
 		return s, err
 	}
+	s.Raw = r.Body
 	return s, decode(http.MethodPost, u, r, http.StatusCreated, &s)
 }
 
@@ -62,6 +85,7 @@ func (a *Auth) Login(ctx context.Context, email, password string) (Session, erro
 	if err != nil {
 		return s, err
 	}
+	s.Raw = r.Body
 	return s, decode(http.MethodPost, u, r, http.StatusOK, &s)
 }
 
@@ -75,6 +99,7 @@ func (a *Auth) TestAuth(ctx context.Context, email, name string) (Session, error
 	if err != nil {
 		return s, err
 	}
+	s.Raw = r.Body
 	return s, decode(http.MethodPost, u, r, http.StatusOK, &s)
 }
 
@@ -103,6 +128,7 @@ func (a *Auth) Refresh(ctx context.Context, refreshToken string) (Session, error
 	if err != nil {
 		return s, err
 	}
+	s.Raw = r.Body
 	return s, decode(http.MethodPost, u, r, http.StatusOK, &s)
 }
 

@@ -125,6 +125,9 @@ type REST struct {
 type Identity struct {
 	// TokenSub is the sub claim of the access token the user was issued.
 	TokenSub string
+	// Login is the user id the login answer names (at the profile's
+	// field); "" when the answer names none.
+	Login string
 	// Validate is the auth service's user_id for the token ("" if rejected).
 	Validate      string
 	ValidateError string
@@ -214,6 +217,7 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 	}
 	res.UserID = sub
 	res.Identity.TokenSub = sub
+	res.Identity.Login = client.Field(sess.Raw, d.Env.Target.Profile.LoginUserIDField)
 	d.probeIdentity(ctx, res)
 
 	// Connect.
