@@ -166,9 +166,9 @@ func (p Profile) Validate() error {
 		return fmt.Errorf("ws_auth: %q is not header, subprotocol or both", p.WSAuth)
 	}
 	switch p.Users {
-	case UsersRegister, UsersBypass:
+	case UsersRegister, UsersBypass, UsersCredentials:
 	default:
-		return fmt.Errorf("users: %q is not register or bypass", p.Users)
+		return fmt.Errorf("users: %q is not register, bypass or credentials", p.Users)
 	}
 	ev := p.Events
 	for name, v := range map[string]string{

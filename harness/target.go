@@ -26,7 +26,15 @@ const (
 	UsersRegister UserMode = "register"
 	// UsersBypass uses the auth service's e2e bypass-key endpoint.
 	UsersBypass UserMode = "bypass"
+	// UsersCredentials logs in with given credentials (one account per
+	// virtual user), for deployments where tests may not create users.
+	UsersCredentials UserMode = "credentials"
 )
+
+// Credential is one given test account.
+type Credential struct {
+	Email, Password string
+}
 
 // SLA holds the golden path's deadlines.
 type SLA struct {
@@ -56,6 +64,9 @@ type Target struct {
 	Origin string
 	// Users is how test users are obtained; the zero value registers them.
 	Users UserMode
+	// Credentials are the accounts for Users == UsersCredentials; virtual
+	// user i logs in as Credentials[i].
+	Credentials []Credential
 	// BypassKey is the e2e bypass key, for Users == UsersBypass.
 	BypassKey string
 	// SLA holds the golden path's deadlines; the zero value means DefaultSLA.
@@ -120,8 +131,12 @@ func (t Target) Validate() error {
 		if t.BypassKey == "" {
 			return errors.New("users by bypass key: no bypass key given")
 		}
+	case UsersCredentials:
+		if len(t.Credentials) == 0 {
+			return errors.New("users by credentials: no credentials given")
+		}
 	default:
-		return fmt.Errorf("unknown user mode %q (want register or bypass)", t.Users)
+		return fmt.Errorf("unknown user mode %q (want register, bypass or credentials)", t.Users)
 	}
 	return nil
 }

@@ -10,35 +10,38 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/gpcheck/gpcheck/harness"
 )
 
 // fileConfig is gpcheck.yaml: the settings of a nightly or CI run, so
 // that they live in version control rather than in a shell script. Flags
 // override it. Secrets never go in it: it names files that hold them.
 type fileConfig struct {
-	Target         string   `yaml:"target"`
-	AuthURL        string   `yaml:"auth_url"`
-	BackendURL     string   `yaml:"backend_url"`
-	WSURL          string   `yaml:"ws_url"`
-	Origin         string   `yaml:"origin"`
-	UserMode       string   `yaml:"user_mode"`
-	Profile        string   `yaml:"profile"`
-	CAFile         string   `yaml:"ca_file"`
-	SigningKeyFile string   `yaml:"signing_key_file"`
-	BypassKeyFile  string   `yaml:"bypass_key_file"`
-	ServiceID      string   `yaml:"service_id"`
-	ServiceSecretF string   `yaml:"service_secret_file"`
-	RequestTimeout string   `yaml:"request_timeout"`
-	Timeout        string   `yaml:"timeout"`
-	Users          *int     `yaml:"users"`
-	Concurrency    *int     `yaml:"concurrency"`
-	Messages       *int     `yaml:"messages"`
-	LabelFilter    string   `yaml:"label_filter"`
-	MinCompletion  *float64 `yaml:"min_completion"`
-	ReportDir      string   `yaml:"report_dir"`
-	History        string   `yaml:"history"`
-	Faults         []string `yaml:"faults"`
-	Scan           struct {
+	Target          string   `yaml:"target"`
+	AuthURL         string   `yaml:"auth_url"`
+	BackendURL      string   `yaml:"backend_url"`
+	WSURL           string   `yaml:"ws_url"`
+	Origin          string   `yaml:"origin"`
+	UserMode        string   `yaml:"user_mode"`
+	Profile         string   `yaml:"profile"`
+	CAFile          string   `yaml:"ca_file"`
+	SigningKeyFile  string   `yaml:"signing_key_file"`
+	BypassKeyFile   string   `yaml:"bypass_key_file"`
+	ServiceID       string   `yaml:"service_id"`
+	CredentialsFile string   `yaml:"credentials_file"`
+	ServiceSecretF  string   `yaml:"service_secret_file"`
+	RequestTimeout  string   `yaml:"request_timeout"`
+	Timeout         string   `yaml:"timeout"`
+	Users           *int     `yaml:"users"`
+	Concurrency     *int     `yaml:"concurrency"`
+	Messages        *int     `yaml:"messages"`
+	LabelFilter     string   `yaml:"label_filter"`
+	MinCompletion   *float64 `yaml:"min_completion"`
+	ReportDir       string   `yaml:"report_dir"`
+	History         string   `yaml:"history"`
+	Faults          []string `yaml:"faults"`
+	Scan            struct {
 		AuthPaths []string `yaml:"auth_paths"`
 	} `yaml:"scan"`
 }
@@ -112,4 +115,32 @@ func secretFromFileOrEnv(file, env string) (string, error) {
 		return "", err
 	}
 	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// readCredentials reads test accounts, one "email:password" per line;
+// blank lines and lines starting with # are skipped.
+func readCredentials(path string) ([]harness.Credential, error) {
+	if path == "" {
+		return nil, errors.New("user mode credentials needs --credentials-file")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []harness.Credential
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		email, pw, ok := strings.Cut(line, ":")
+		if !ok || strings.TrimSpace(email) == "" || pw == "" {
+			return nil, fmt.Errorf("%s:%d: want email:password", path, i+1)
+		}
+		out = append(out, harness.Credential{Email: strings.TrimSpace(email), Password: pw})
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no credentials in it", path)
+	}
+	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gpcheck/gpcheck/harness/client"
 )
 
 // gpcheckBin is the real binary, built once by TestMain; the end-to-end
@@ -296,6 +299,33 @@ func TestRemoteAgainstSUT(t *testing.T) {
 	}
 	if strings.Contains(string(rep), "e2e-harness-secret") {
 		t.Error("the service secret leaked into report.json")
+	}
+
+	// Given credentials: accounts made beforehand, one per virtual user.
+	var accounts []string
+	ac := &client.Auth{BaseURL: urls["auth"], HTTP: client.NewHTTPClient(10 * time.Second)}
+	for i := 0; i < 7; i++ {
+		email, pw := fmt.Sprintf("given-%d@gpcheck.test", i), fmt.Sprintf("given-password-%d", i)
+		if _, err := ac.Register(context.Background(), email, pw, "given"); err != nil {
+			t.Fatal(err)
+		}
+		accounts = append(accounts, email+":"+pw)
+	}
+	creds := filepath.Join(t.TempDir(), "accounts.txt")
+	if err := os.WriteFile(creds, []byte(strings.Join(accounts, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dir = t.TempDir()
+	run = exec.Command(gpcheckBin, "run", "--target", "remote", "--report-dir", dir, "--users", "5",
+		"--user-mode", "credentials", "--credentials-file", creds, "--label-filter", "golden-path || isolation || identity",
+		"--auth-url", urls["auth"], "--backend-url", urls["backend"], "--ws-url", urls["ws"])
+	run.Env = append(os.Environ(), "GPCHECK_SERVICE_SECRET=e2e-harness-secret")
+	if b, err := run.CombinedOutput(); err != nil {
+		t.Fatalf("remote run with given credentials: %v\n%s", err, b)
+	}
+	rep, _ = os.ReadFile(filepath.Join(dir, "report.json"))
+	if strings.Contains(string(rep), "given-password-") {
+		t.Error("a given password leaked into report.json")
 	}
 
 	// SIGINT stops the services cleanly.

@@ -54,6 +54,7 @@ type runOptions struct {
 	dryRun        bool
 	images        imageFlag
 	configFile    string
+	credsFile     string
 	cfg           *fileConfig
 	profileFile   string
 	caFile        string
@@ -91,7 +92,7 @@ func runFlags(stderr io.Writer) (*runOptions, *flag.FlagSet) {
 	fs.StringVar(&o.backendURL, "backend-url", os.Getenv("GPCHECK_BACKEND_URL"), "remote: backend base URL (or $GPCHECK_BACKEND_URL)")
 	fs.StringVar(&o.wsURL, "ws-url", os.Getenv("GPCHECK_WS_URL"), "remote: WebSocket endpoint URL (or $GPCHECK_WS_URL)")
 	fs.StringVar(&o.origin, "origin", "", "Origin header for WebSocket handshakes (local default: "+sut.DefaultOrigin+")")
-	fs.StringVar(&o.userMode, "user-mode", "register", "how test users are obtained: register, or bypass (key from $GPCHECK_BYPASS_KEY)")
+	fs.StringVar(&o.userMode, "user-mode", "register", "how test users are obtained: register, bypass (key from $GPCHECK_BYPASS_KEY) or credentials (--credentials-file)")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "never print live progress")
 	fs.StringVar(&o.keyFile, "signing-key-file", "", "remote: file holding the SUT's HS256 signing key (raw bytes or hex), for the token cases that need it")
 	fs.StringVar(&o.history, "history", "", "append the run's summary to this file as one JSON line (for `gpcheck report trend`)")
@@ -99,6 +100,7 @@ func runFlags(stderr io.Writer) (*runOptions, *flag.FlagSet) {
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the specs that would run and exit, starting nothing")
 	fs.StringVar(&o.configFile, "config", "", "read settings from this YAML file (gpcheck.yaml); flags override it")
 	fs.StringVar(&o.profileFile, "profile", "", "remote: YAML profile of the deployment's names (see `gpcheck profile show`)")
+	fs.StringVar(&o.credsFile, "credentials-file", "", "with --user-mode credentials: a file of test accounts, one `email:password` per line, one per virtual user")
 	fs.StringVar(&o.caFile, "ca-file", "", "remote: PEM file of the CAs trusted for https and wss")
 	fs.DurationVar(&o.reqTimeout, "request-timeout", 10*time.Second, "bound on every single HTTP request")
 	return o, fs
@@ -445,8 +447,25 @@ func execute(ctx context.Context, o *runOptions, set faults.Set, stdout io.Write
 			target.BypassKey = key
 			secrets = append(secrets, target.BypassKey)
 		}
+	case "credentials":
+		target.Users = harness.UsersCredentials
+		file := o.credsFile
+		if file == "" && o.cfg != nil {
+			file = o.cfg.CredentialsFile
+		}
+		creds, err := readCredentials(file)
+		if err != nil {
+			return nil, usagef("--credentials-file: %v", err)
+		}
+		if need := o.users + 2; len(creds) < need { // two more users leave mid-stream
+			return nil, usagef("--credentials-file: %d users need %d accounts (two more leave mid-stream); %d given", o.users, need, len(creds))
+		}
+		target.Credentials = creds
+		for _, c := range creds {
+			secrets = append(secrets, c.Password)
+		}
 	default:
-		return nil, usagef("unknown --user-mode %q (want register or bypass)", o.userMode)
+		return nil, usagef("unknown --user-mode %q (want register, bypass or credentials)", o.userMode)
 	}
 	target.RequestTimeout = o.reqTimeout
 	target.CAFile = o.caFile

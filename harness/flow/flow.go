@@ -340,6 +340,12 @@ func (d *Driver) Login(ctx context.Context, p *Plan) (client.Session, error) {
 	switch d.Env.Target.Users {
 	case harness.UsersBypass:
 		return a.TestAuth(ctx, p.Email, p.Name)
+	case harness.UsersCredentials:
+		creds := d.Env.Target.Credentials
+		if p.Index >= len(creds) {
+			return client.Session{}, fmt.Errorf("user %d has no credential: %d given", p.Index, len(creds))
+		}
+		return a.Login(ctx, creds[p.Index].Email, creds[p.Index].Password)
 	default:
 		_, err := a.Register(ctx, p.Email, p.Password, p.Name)
 		var se *client.StatusError

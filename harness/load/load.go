@@ -180,6 +180,9 @@ func Run(ctx context.Context, d *flow.Driver, o Options) (*Outcome, error) {
 		return nil, err
 	}
 	o = o.withDefaults()
+	if t := d.Env.Target; t.Users == harness.UsersCredentials && o.Users+o.Abandoners > len(t.Credentials) {
+		return nil, fmt.Errorf("%d users (and %d who leave mid-stream) need as many credentials; %d given", o.Users, o.Abandoners, len(t.Credentials))
+	}
 	all, abandoners := Plans(o)
 	var users, others []*flow.Plan
 	for _, p := range all {
