@@ -15,7 +15,8 @@ import (
 // person can open from a CI artifact. It holds the verdict, completion
 // against its target, failures and latency by stage (the latency as an
 // inline SVG bar chart), the specs, every finding with its evidence as a
-// transcript, the token matrix when there is one, and the run's config.
+// transcript, the token matrix when there is one, the attack-surface
+// probe tables, and the run's config.
 //
 // The page loads nothing: no script, no external style sheet, font or
 // image; its only style is inline. html/template escapes every value.
@@ -393,6 +394,20 @@ svg .axis{stroke:#57606a;stroke-width:1}
 <tbody>
 {{- range .Rows}}
 <tr><td>{{.ID}}</td><td>{{.Name}}{{if .How}}<div class="meta">{{.How}}</div>{{end}}</td><td>{{.Want}}</td>{{range .Cells}}<td{{if .Off}} class="off"{{end}}>{{.Text}}</td>{{end}}<td>{{.Skipped}}</td></tr>
+{{- end}}
+</tbody>
+</table>
+</div>
+{{- end}}
+{{- range .R.Probes}}
+
+<h2>Probes: {{.Name}}</h2>
+<div class="wide">
+<table class="matrix probes">
+<thead><tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{- range .Rows}}
+<tr>{{range .}}<td>{{.}}</td>{{end}}</tr>
 {{- end}}
 </tbody>
 </table>

@@ -58,6 +58,23 @@ func TestHTMLContent(t *testing.T) {
 	}
 }
 
+// TestHTMLProbes shows each probe table in its own section, redacted.
+func TestHTMLProbes(t *testing.T) {
+	b, err := HTML(failingReport(), testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(b)
+	for _, w := range []string{"<h2>Probes: idor</h2>", "<th>verdict</th>", "<td>GET /api/threads/{id}</td>", "[token sha256:"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("report.html lacks %q", w)
+		}
+	}
+	if strings.Contains(out, testJWT) {
+		t.Error("a probe cell leaked a whole token")
+	}
+}
+
 func TestHTMLEmptyReport(t *testing.T) {
 	for _, r := range []*Report{{}, {Verdict: "error", Error: "target unreachable"}} {
 		b, err := HTML(r)

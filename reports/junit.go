@@ -273,13 +273,23 @@ func redacted(r *Report, secrets []string) *Report {
 	for i, f := range r.Findings {
 		c.Findings[i] = Finding{
 			ID: red(f.ID), Kind: red(f.Kind), Spec: red(f.Spec), User: red(f.User),
-			Stage: red(f.Stage), Detail: red(f.Detail), Evidence: reds(f.Evidence),
+			Stage: red(f.Stage), Path: red(f.Path), Detail: red(f.Detail), Evidence: reds(f.Evidence),
 		}
 	}
 	if r.FindingsByKind != nil {
 		c.FindingsByKind = make(map[string]int, len(r.FindingsByKind))
 		for k, n := range r.FindingsByKind {
 			c.FindingsByKind[red(k)] += n
+		}
+	}
+	if r.Probes != nil {
+		c.Probes = make([]ProbeTable, len(r.Probes))
+		for i, p := range r.Probes {
+			np := ProbeTable{Name: red(p.Name), Columns: reds(p.Columns), Rows: make([][]string, len(p.Rows))}
+			for j, row := range p.Rows {
+				np.Rows[j] = reds(row)
+			}
+			c.Probes[i] = np
 		}
 	}
 	if r.TokenMatrix != nil {

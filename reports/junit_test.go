@@ -138,6 +138,14 @@ func failingReport() *Report {
 			{ID: "T03", Name: "query-string token", How: "?token=", Want: "reject", Skipped: "not applicable to REST"},
 		},
 	}
+	r.Probes = []ProbeTable{{
+		Name:    "idor",
+		Columns: []string{"case", "path", "answer", "verdict"},
+		Rows: [][]string{
+			{"u0002's thread by id", "GET /api/threads/{id}", "200 (token " + testJWT + ")", "idor"},
+			{"an id that does not exist", "GET /api/threads/{id}", "404 not_found", "reference"},
+		},
+	}}
 	return r
 }
 

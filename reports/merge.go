@@ -99,6 +99,9 @@ func Merge(shards []*Report) (*Report, error) {
 		if out.TokenMatrix == nil {
 			out.TokenMatrix = r.TokenMatrix
 		}
+		if out.Probes == nil {
+			out.Probes = r.Probes // every shard runs the same probe specs
+		}
 	}
 	sort.Strings(out.Config.Shards)
 	for _, n := range stageOrder {

@@ -19,6 +19,31 @@ const (
 	KindTokenAccepted  = "token_accepted"
 	KindProtocol       = "protocol_violation"
 	KindCompletionRate = "completion_below_target"
+
+	// The attack-surface kinds (specs labelled idor, websocket-security,
+	// order, and the session lifecycle under revocation).
+
+	// KindIDOR: a user's request for another user's object by id (REST or
+	// a user_message's thread_id) is answered differently from a request
+	// for an id that does not exist, or a listing or agent answer holds
+	// another user's objects.
+	KindIDOR = "idor"
+	// KindOriginAccepted: the gateway upgrades a handshake from an Origin
+	// that is not the allowed one (foreign, lookalike, other scheme, null,
+	// malformed).
+	KindOriginAccepted = "origin_accepted"
+	// KindOrderDependent: after a valid token warmed every path, a path's
+	// verdict on a later token differs from the auth service's (cold)
+	// verdict, or a burst of invalid tokens changed a valid token's fate.
+	KindOrderDependent = "order_dependent_verdict"
+	// KindKeyFetched: a rejected token's jku, x5u or kid made a service
+	// fetch from a URL the harness listens on.
+	KindKeyFetched = "remote_key_fetched"
+	// KindSessionNotEnded: a session outlived its end: a refresh token
+	// that still works after logout or after being used, a deleted user's
+	// token accepted, or an open connection that keeps running after
+	// logout.
+	KindSessionNotEnded = "session_not_ended"
 )
 
 // Report is the whole outcome of one run.
@@ -39,6 +64,9 @@ type Report struct {
 	// TokenMatrix is every token case's verdict on every path, when the
 	// tokens spec ran.
 	TokenMatrix *TokenMatrix `json:"token_matrix,omitempty"`
+	// Probes are the attack-surface specs' cases and verdicts, one table
+	// per spec that ran, in the order they ran.
+	Probes []ProbeTable `json:"probes,omitempty"`
 	// Error says why a run ended in "error" or "interrupted".
 	Error string `json:"error,omitempty"`
 }
@@ -151,4 +179,15 @@ type MatrixRow struct {
 	// Cells maps a path to its verdict: "accept:<user>", "accept" or
 	// "reject:<code>".
 	Cells map[string]string `json:"cells,omitempty"`
+}
+
+// ProbeTable is one attack-surface spec's cases and what each path
+// answered: a plain table, so that any writer can show it.
+type ProbeTable struct {
+	// Name names the spec or the part of it the table covers.
+	Name string `json:"name"`
+	// Columns are the table's headings.
+	Columns []string `json:"columns"`
+	// Rows hold one cell per column; a cell never holds a whole token.
+	Rows [][]string `json:"rows"`
 }

@@ -134,6 +134,8 @@ func (s *state) define() {
 			}
 		}, ginkgo.NodeTimeout(2*time.Minute))
 	})
+
+	s.defineAttackSurface()
 }
 
 // reloginPlan is the plan that logs in se's user again (a second session).

@@ -25,7 +25,7 @@ import (
 )
 
 // Labels are the spec labels this package defines.
-var Labels = []string{"golden-path", "isolation", "identity", "websocket", "tokens", "revocation", "secrets", "resilience"}
+var Labels = []string{"golden-path", "isolation", "identity", "websocket", "tokens", "revocation", "secrets", "resilience", "idor", "websocket-security", "order"}
 
 // Config is one run's configuration.
 type Config struct {
@@ -63,6 +63,8 @@ type Result struct {
 	Findings   []reports.Finding
 	// TokenMatrix is set when the tokens spec ran.
 	TokenMatrix *reports.TokenMatrix
+	// Probes are the attack-surface specs' probe tables, in spec order.
+	Probes []reports.ProbeTable
 	// Interrupted is true when the run was cut short by a signal or the
 	// suite timeout.
 	Interrupted bool
@@ -131,7 +133,7 @@ func Preview(filter string) ([]reports.Spec, error) {
 	s.define()
 	rep := ginkgo.PreviewSpecs(description, suiteCfg, reporterCfg)
 	var out []reports.Spec
-	for _, sr := range rep.SpecReports {
+	for _, sr := range storyOrder(rep.SpecReports) {
 		if sr.LeafNodeType != types.NodeTypeIt {
 			continue
 		}
@@ -240,11 +242,7 @@ func (s *state) result(passed bool) *Result {
 	}
 	// Ginkgo shuffles top-level containers; report specs in the order they
 	// are defined, which is the order of the golden path's story.
-	srs := append(types.SpecReports(nil), s.report.SpecReports...)
-	sort.SliceStable(srs, func(i, j int) bool {
-		return srs[i].LeafNodeLocation.LineNumber < srs[j].LeafNodeLocation.LineNumber
-	})
-	for _, sr := range srs {
+	for _, sr := range storyOrder(s.report.SpecReports) {
 		if sr.LeafNodeType != types.NodeTypeIt {
 			continue
 		}
@@ -262,6 +260,31 @@ func (s *state) result(passed bool) *Result {
 			res.Interrupted = true
 		}
 		res.Specs = append(res.Specs, sp)
+		res.Probes = append(res.Probes, probesOf(sr)...)
 	}
 	return res
+}
+
+// storyOrder returns the reports in the order the specs are defined.
+func storyOrder(in types.SpecReports) types.SpecReports {
+	srs := append(types.SpecReports(nil), in...)
+	sort.SliceStable(srs, func(i, j int) bool {
+		a, b := srs[i].LeafNodeLocation, srs[j].LeafNodeLocation
+		if ra, rb := specFileRank(a.FileName), specFileRank(b.FileName); ra != rb {
+			return ra < rb
+		}
+		return a.LineNumber < b.LineNumber
+	})
+	return srs
+}
+
+// specFileRank orders the spec files as the story goes: the golden path
+// and single source of truth first, then breaking services, then attacks.
+func specFileRank(path string) int {
+	for i, f := range []string{"specs.go", "resilience.go", "attack.go"} {
+		if strings.HasSuffix(path, "/"+f) {
+			return i
+		}
+	}
+	return 99
 }

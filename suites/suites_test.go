@@ -90,6 +90,10 @@ func TestFaultsAreCaught(t *testing.T) {
 		websocket  = "WebSocket gateway refuses what the auth service refuses and keeps the frame rules"
 		matrix     = "Single source of truth every path gives the auth service's verdict on every token"
 		revocation = "Single source of truth honours logout on every path within 1 s, open connections included"
+		idor       = "Attack surface never lets a user reach another user's objects by id"
+		wsSecurity = "Attack surface refuses foreign Origins, never selects the token as subprotocol and closes after logout"
+		order      = "Attack surface gives every token the auth service's verdict whatever was asked before"
+		sessionEnd = "Session lifecycle ends the refresh token on logout and spends a used refresh token"
 	)
 	cases := []struct {
 		fault faults.Name
@@ -110,6 +114,10 @@ func TestFaultsAreCaught(t *testing.T) {
 		{faults.WSNoRevalidate, "revocation", reports.KindTokenVerdict, revocation},
 		{faults.BackendAlgNone, "tokens", reports.KindTokenVerdict, matrix},
 		{faults.RefreshAsAccess, "tokens", reports.KindTokenVerdict, matrix},
+		{faults.BackendThreadsNoOwnerCheck, "idor", reports.KindIDOR, idor},
+		{faults.WSAnyOrigin, "websocket-security", reports.KindOriginAccepted, wsSecurity},
+		{faults.AuthCacheByPrefix, "order", reports.KindOrderDependent, order},
+		{faults.LogoutKeepsRefresh, "revocation", reports.KindSessionNotEnded, sessionEnd},
 	}
 	seen := map[string]bool{}
 	for _, c := range cases {

@@ -128,11 +128,15 @@ func TestRunCatchesFaults(t *testing.T) {
 		{"ws-no-revalidate", []string{"token_verdict_mismatch"}},
 		{"backend-alg-none", []string{"token_verdict_mismatch"}},
 		{"refresh-as-access", []string{"token_verdict_mismatch"}},
+		{"backend-threads-no-owner-check", []string{"idor"}},
+		{"ws-any-origin", []string{"origin_accepted"}},
+		{"auth-cache-by-prefix", []string{"order_dependent_verdict"}},
+		{"logout-keeps-refresh", []string{"session_not_ended"}},
 	}
 	for _, c := range cases {
 		t.Run(c.fault, func(t *testing.T) {
 			t.Parallel()
-			r := gpcheck(t, 2*time.Minute, "run", "--fault", c.fault, "--seed", "7")
+			r := gpcheck(t, 5*time.Minute, "run", "--fault", c.fault, "--seed", "7")
 			if r.code != exitFailed {
 				t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 			}

@@ -563,6 +563,7 @@ func execute(ctx context.Context, o *runOptions, set faults.Set, stdout io.Write
 		rep.Verdict = "failed"
 	}
 	rep.TokenMatrix = res.TokenMatrix
+	rep.Probes = res.Probes
 	paths, werr := reports.WriteAll(o.reportDir, rep, secrets...)
 	printSummary(stdout, rep, o)
 	if werr == nil {
