@@ -23,7 +23,7 @@ func needDocker(t testing.TB) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := Available(ctx); err != nil {
-		t.Skip("no Docker engine: ", err)
+		t.Skipf("skipping: no Docker engine answers (%v); these tests run wherever one does, as on CI and developer machines", err)
 	}
 }
 
