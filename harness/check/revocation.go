@@ -98,17 +98,9 @@ func Refresh(ctx context.Context, env *harness.Env, s Session) []reports.Finding
 	if err != nil {
 		return []reports.Finding{{Kind: reports.KindProtocol, User: s.Label, Path: PathAuth, Detail: "refresh failed: " + err.Error()}}
 	}
-	for _, p := range MatrixPaths {
-		c := probe(ctx, env, p, ns.AccessToken)
-		switch {
-		case !c.Accept:
-			out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, User: s.Label, Path: p,
-				Detail: fmt.Sprintf("%s rejects a refreshed access token (%s)", p, c.Code)})
-		case c.User != "" && c.User != s.UserID:
-			out = append(out, reports.Finding{Kind: reports.KindIdentity, User: s.Label, Path: p,
-				Detail: fmt.Sprintf("%s resolves a refreshed token to %q, want %q", p, c.User, s.UserID)})
-		}
-	}
+	out = append(out, acceptedEverywhere(ctx, env, s, ns.AccessToken,
+		"%s rejects a refreshed access token (%s)",
+		"%s resolves a refreshed token to %q, want %q")...)
 	cells := map[string]Cell{}
 	for _, p := range MatrixPaths {
 		cells[p] = probe(ctx, env, p, s.AccessToken)
