@@ -32,14 +32,6 @@ type token struct {
 	text  string
 }
 
-type language uint8
-
-const (
-	langPython language = iota + 1
-	langGo
-	langJS // JavaScript and TypeScript share one lexer and one rule set
-)
-
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 func isIdentStart(c byte) bool {

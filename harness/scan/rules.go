@@ -1,10 +1,60 @@
 package scan
 
 import (
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
+
+// The rules are split by language: this file holds what every language
+// shares (the pattern lists, the per-file analyzer and its main pass, the
+// registry), and each language has one rules_<lang>.go file defining its
+// language value. Adding a language is one new file plus one entry in
+// languages. Spell <lang> so that it is not a GOOS or GOARCH: the go tool
+// builds rules_js.go only for GOOS=js, hence rules_javascript.go.
+
+// language is everything the scanner knows about one source language.
+type language struct {
+	// exts are the file extensions the language claims, lower-case with
+	// the dot. No two languages share an extension.
+	exts []string
+	// lex appends the tokens of src to toks (see lexer.go).
+	lex func(src string, toks []token) []token
+	// isTest reports whether a file named base in the directories dirs
+	// (the slash path relative to the scan root, split) is a test file.
+	isTest func(base string, dirs []string) bool
+	// imports records the file's JWT imports as jwt_import findings and
+	// the names they bind (receivers, funcs). It runs before the main pass.
+	imports func(a *analyzer)
+	// isDefinition reports whether the identifier at i is the name in a
+	// function or method definition.
+	isDefinition func(a *analyzer, i int) bool
+
+	// Optional hooks, nil when the language needs none.
+
+	// track is called with every token index, in order, before the main
+	// pass looks at the token.
+	track func(a *analyzer, i int)
+	// callIsDefinition reports whether name( at i, where name is bound to
+	// a JWT function by an import, is a definition rather than a call.
+	callIsDefinition func(a *analyzer, i int) bool
+}
+
+// languages is the registry of scanned languages. Nothing modifies it.
+var languages = []*language{&python, &golang, &javascript}
+
+// languageOf returns the language of a file name, or nil.
+func languageOf(name string) *language {
+	ext := strings.ToLower(filepath.Ext(name))
+	for _, l := range languages {
+		if slices.Contains(l.exts, ext) {
+			return l
+		}
+	}
+	return nil
+}
 
 // ---- pattern lists (documented in doc.go) ----
 
@@ -106,15 +156,13 @@ type defSite struct {
 type analyzer struct {
 	src       string
 	t         []token
-	lang      language
+	lang      *language
 	receivers []string          // names bound to a JWT module/package
 	funcs     map[string]string // local name -> JWT function it is bound to
 	findings  []Finding
 	defs      []defSite
 
-	// JS/TS bracket tracking for definition detection
-	brackets    []byte // '(', '[', '{', or 'T' for a '{' opening a type literal
-	pendingType int32  // line of an "interface X"/"type X =" awaiting its '{'
+	jsState // used by the JS/TS rules only
 }
 
 func (a *analyzer) isP(i int, s string) bool {
@@ -163,372 +211,22 @@ func (a *analyzer) add(cat Category, at int, detail string) {
 	})
 }
 
-func analyze(lang language, src string, toks []token) ([]Finding, []defSite) {
+func analyze(lang *language, src string, toks []token) ([]Finding, []defSite) {
 	a := &analyzer{src: src, t: toks, lang: lang}
-	switch lang {
-	case langPython:
-		a.pyImports()
-	case langGo:
-		a.goImports()
-	case langJS:
-		a.jsImports()
-	}
+	lang.imports(a)
 	a.mainPass()
 	return a.findings, a.defs
-}
-
-// ---- imports ----
-
-func pyFamily(mod string) string {
-	switch {
-	case mod == "jwt" || strings.HasPrefix(mod, "jwt."):
-		return "PyJWT"
-	case mod == "jose" || strings.HasPrefix(mod, "jose."):
-		return "python-jose"
-	case mod == "authlib.jose" || strings.HasPrefix(mod, "authlib.jose."):
-		return "authlib"
-	}
-	return ""
-}
-
-func (a *analyzer) pyDotted(j int) (string, int) {
-	if !a.isIdent(j) {
-		return "", j
-	}
-	name := a.t[j].text
-	j++
-	for a.isP(j, ".") && a.isIdent(j+1) {
-		name += "." + a.t[j+1].text
-		j += 2
-	}
-	return name, j
-}
-
-func (a *analyzer) pyImports() {
-	for i := 0; i < len(a.t); i++ {
-		tk := a.t[i]
-		if tk.kind != tkIdent || tk.text != "import" && tk.text != "from" {
-			continue
-		}
-		if i > 0 {
-			p := a.t[i-1]
-			if p.kind != tkNewline && !(p.kind == tkPunct && (p.text == ";" || p.text == ":")) {
-				continue
-			}
-		}
-		if tk.text == "import" {
-			i = a.pyImport(i + 1)
-		} else {
-			i = a.pyFrom(i + 1)
-		}
-	}
-}
-
-func (a *analyzer) pyImport(j int) int {
-	for {
-		at := j
-		mod, next := a.pyDotted(j)
-		if mod == "" {
-			return j
-		}
-		j = next
-		alias := ""
-		if a.isI(j, "as") && a.isIdent(j+1) {
-			alias = a.t[j+1].text
-			j += 2
-		}
-		if fam := pyFamily(mod); fam != "" {
-			a.add(CategoryJWTImport, at, "JWT library import: "+mod+" ("+fam+")")
-			if alias != "" {
-				a.receivers = append(a.receivers, alias)
-			} else {
-				a.receivers = append(a.receivers, a.t[at].text)
-			}
-		}
-		if !a.isP(j, ",") {
-			return j
-		}
-		j++
-	}
-}
-
-func (a *analyzer) pyFrom(j int) int {
-	at := j
-	mod, j := a.pyDotted(j)
-	if mod == "" || !a.isI(j, "import") {
-		return j
-	}
-	j++
-	if a.isP(j, "(") {
-		j++
-	}
-	type binding struct{ name, local string }
-	var names []binding
-	for a.isIdent(j) {
-		b := binding{a.t[j].text, a.t[j].text}
-		j++
-		if a.isI(j, "as") && a.isIdent(j+1) {
-			b.local = a.t[j+1].text
-			j += 2
-		}
-		names = append(names, b)
-		if !a.isP(j, ",") {
-			break
-		}
-		j++
-	}
-	fam := pyFamily(mod)
-	if fam == "" && mod == "authlib" {
-		for _, b := range names {
-			if b.name == "jose" {
-				fam = "authlib"
-			}
-		}
-	}
-	if fam == "" {
-		return j
-	}
-	a.add(CategoryJWTImport, at, "JWT library import: "+mod+" ("+fam+")")
-	for _, b := range names {
-		if opMethods[b.name] {
-			a.bindFunc(b.local, b.name)
-		} else {
-			a.receivers = append(a.receivers, b.local)
-		}
-	}
-	return j
-}
-
-var goFamilies = []struct{ prefix, family string }{
-	{"github.com/golang-jwt/jwt", "golang-jwt"},
-	{"github.com/dgrijalva/jwt-go", "jwt-go"},
-	{"github.com/form3tech-oss/jwt-go", "jwt-go"},
-	{"github.com/go-jose/go-jose", "go-jose"},
-	{"github.com/square/go-jose", "go-jose"},
-	{"gopkg.in/square/go-jose", "go-jose"},
-	{"gopkg.in/go-jose/go-jose", "go-jose"},
-	{"github.com/lestrrat-go/jwx", "jwx"},
-}
-
-func goFamily(p string) string {
-	for _, f := range goFamilies {
-		if strings.HasPrefix(p, f.prefix) {
-			rest := p[len(f.prefix):]
-			if rest == "" || rest[0] == '/' || rest[0] == '.' {
-				return f.family
-			}
-		}
-	}
-	return ""
-}
-
-// goPackageName guesses the package name an import path binds by default.
-func goPackageName(p string) string {
-	elems := strings.Split(p, "/")
-	name := elems[len(elems)-1]
-	if len(elems) > 1 && len(name) > 1 && name[0] == 'v' && strings.Trim(name[1:], "0123456789") == "" {
-		name = elems[len(elems)-2]
-	}
-	if k := strings.Index(name, ".v"); k > 0 {
-		name = name[:k]
-	}
-	switch name {
-	case "jwt-go":
-		return "jwt"
-	case "go-jose":
-		return "jose"
-	}
-	return name
-}
-
-func (a *analyzer) goImports() {
-	for i := 0; i < len(a.t); i++ {
-		if !a.isI(i, "import") {
-			continue
-		}
-		j := i + 1
-		if a.isP(j, "(") {
-			j++
-			for j < len(a.t) && !a.isP(j, ")") {
-				j = a.goSpec(j)
-			}
-		} else {
-			j = a.goSpec(j)
-		}
-		i = j - 1
-	}
-}
-
-func (a *analyzer) goSpec(j int) int {
-	alias := ""
-	if a.isIdent(j) || a.isP(j, ".") {
-		alias = a.t[j].text
-		j++
-	}
-	if j >= len(a.t) || a.t[j].kind != tkString {
-		return j + 1
-	}
-	p := a.t[j].text
-	if fam := goFamily(p); fam != "" {
-		a.add(CategoryJWTImport, j, "JWT library import: "+p+" ("+fam+")")
-		switch alias {
-		case "":
-			a.receivers = append(a.receivers, goPackageName(p))
-		case "_", ".":
-		default:
-			a.receivers = append(a.receivers, alias)
-		}
-	}
-	return j + 1
-}
-
-var jsModules = []struct{ name, family string }{
-	{"jsonwebtoken", "jsonwebtoken"},
-	{"jose", "jose"},
-	{"jwt-decode", "jwt-decode"},
-}
-
-func jsFamily(m string) string {
-	for _, f := range jsModules {
-		if m == f.name || strings.HasPrefix(m, f.name+"/") {
-			return f.family
-		}
-	}
-	return ""
-}
-
-func (a *analyzer) jsImports() {
-	for i, tk := range a.t {
-		if tk.kind != tkString {
-			continue
-		}
-		fam := jsFamily(tk.text)
-		if fam == "" {
-			continue
-		}
-		switch {
-		case a.isI(i-1, "from"):
-			a.add(CategoryJWTImport, i, "JWT library import: "+tk.text)
-			a.jsStaticBindings(i-1, fam)
-		case a.isI(i-1, "import"):
-			a.add(CategoryJWTImport, i, "JWT library import: "+tk.text)
-		case a.isP(i-1, "(") && (a.isI(i-2, "require") || a.isI(i-2, "import")):
-			a.add(CategoryJWTImport, i, "JWT library import: "+tk.text)
-			k := i - 3
-			if a.isI(k, "await") {
-				k--
-			}
-			if a.isP(k, "=") {
-				a.jsAssignBindings(k-1, fam)
-			}
-		}
-	}
-}
-
-// bindNamespace records a default or namespace import of a JWT module.
-func (a *analyzer) bindNamespace(local, family string) {
-	if family == "jwt-decode" {
-		a.bindFunc(local, "jwtDecode") // its default export is the decoder
-	}
-	a.receivers = append(a.receivers, local)
-}
-
-func (a *analyzer) bindNamed(name, local string) {
-	if opMethods[name] || bareFuncs[name] {
-		a.bindFunc(local, name)
-	}
-}
-
-// jsStaticBindings parses the clause of "import ... from" ending at from.
-func (a *analyzer) jsStaticBindings(from int, family string) {
-	start := -1
-	for k := from - 1; k >= 0 && k >= from-200; k-- {
-		if a.isI(k, "import") {
-			start = k
-			break
-		}
-		if a.isP(k, ";") || a.isI(k, "export") {
-			return
-		}
-	}
-	if start < 0 {
-		return
-	}
-	j := start + 1
-	if a.isI(j, "type") && !a.isI(j+1, "from") {
-		j++
-	}
-	for j < from {
-		switch {
-		case a.isP(j, "*") && a.isI(j+1, "as") && a.isIdent(j+2):
-			a.bindNamespace(a.t[j+2].text, family)
-			j += 3
-		case a.isP(j, "{"):
-			j++
-			for j < from && !a.isP(j, "}") {
-				if a.isI(j, "type") && a.isIdent(j+1) && !a.isP(j+1, ",") {
-					j++
-				}
-				if !a.isIdent(j) {
-					j++
-					continue
-				}
-				name, local := a.t[j].text, a.t[j].text
-				j++
-				if a.isI(j, "as") && a.isIdent(j+1) {
-					local = a.t[j+1].text
-					j += 2
-				}
-				a.bindNamed(name, local)
-			}
-			j++
-		case a.isIdent(j):
-			a.bindNamespace(a.t[j].text, family)
-			j++
-		default:
-			j++
-		}
-	}
-}
-
-// jsAssignBindings handles "const x = require(m)" and
-// "const { a, b: c } = require(m)" where end is the token before '='.
-func (a *analyzer) jsAssignBindings(end int, family string) {
-	if a.isIdent(end) {
-		a.bindNamespace(a.t[end].text, family)
-		return
-	}
-	if !a.isP(end, "}") {
-		return
-	}
-	open := -1
-	for k := end - 1; k >= 0 && k >= end-100; k-- {
-		if a.isP(k, "{") {
-			open = k
-			break
-		}
-	}
-	for j := open + 1; open >= 0 && j < end; j++ {
-		if !a.isIdent(j) {
-			continue
-		}
-		name, local := a.t[j].text, a.t[j].text
-		if a.isP(j+1, ":") && a.isIdent(j+2) {
-			local = a.t[j+2].text
-			j += 2
-		}
-		a.bindNamed(name, local)
-	}
 }
 
 // ---- operations, secrets, definitions ----
 
 func (a *analyzer) mainPass() {
 	lastSecretLine := int32(-1)
+	track := a.lang.track
 	for i := 0; i < len(a.t); i++ {
 		tk := a.t[i]
-		if a.lang == langJS {
-			a.trackBrackets(i)
+		if track != nil {
+			track(a, i)
 		}
 		switch tk.kind {
 		case tkString:
@@ -542,7 +240,7 @@ func (a *analyzer) mainPass() {
 			continue
 		}
 		name := tk.text
-		if (containsFold(name, "jwt") || containsFold(name, "token")) && a.isDefinition(i) {
+		if (containsFold(name, "jwt") || containsFold(name, "token")) && a.lang.isDefinition(a, i) {
 			if key := validatorKey(name); key != "" {
 				a.defs = append(a.defs, defSite{name: name, key: key, line: int(tk.line), col: a.column(tk.off), off: int(tk.off)})
 			}
@@ -597,10 +295,8 @@ func (a *analyzer) checkCall(i int) {
 	if !bound && !bareFuncs[name] {
 		return
 	}
-	if bound && a.lang == langJS {
-		if k := a.matchForward(i + 1); k > 0 && a.jsBodyFollows(k) {
-			return // a method definition that shares the name
-		}
+	if bound && a.lang.callIsDefinition != nil && a.lang.callIsDefinition(a, i) {
+		return
 	}
 	if fn == name {
 		fn = ""
@@ -679,243 +375,3 @@ func (a *analyzer) matchBackward(i int) int {
 }
 
 // isDefinition reports whether the identifier at i is the name in a
-// function or method definition.
-func (a *analyzer) isDefinition(i int) bool {
-	switch a.lang {
-	case langPython:
-		return a.isI(i-1, "def") || a.isP(i+1, "=") && a.isI(i+2, "lambda")
-	case langGo:
-		if a.isI(i-1, "func") {
-			return true
-		}
-		if a.isP(i-1, ")") && (a.isP(i+1, "(") || a.isP(i+1, "[")) {
-			if m := a.matchBackward(i - 1); m > 0 && a.isI(m-1, "func") {
-				return true
-			}
-		}
-		return (a.isP(i+1, "=") || a.isP(i+1, ":=")) && a.isI(i+2, "func")
-	case langJS:
-		return a.jsIsDefinition(i)
-	}
-	return false
-}
-
-var jsNotMethodNames = setOf("if", "for", "while", "switch", "catch", "with", "function", "return", "super")
-
-var jsMethodModifiers = setOf("async", "static", "public", "private", "protected", "override", "get", "set")
-
-var jsNoDefAfter = setOf("return", "await", "yield", "new", "typeof", "void", "delete", "throw", "case", "in", "of", "instanceof")
-
-func (a *analyzer) jsIsDefinition(i int) bool {
-	if a.isI(i-1, "function") || a.isP(i-1, "*") && a.isI(i-2, "function") {
-		j := i + 1
-		if a.isP(j, "<") { // generic parameters
-			for j < len(a.t) && j < i+40 && !a.isP(j, "(") {
-				j++
-			}
-		}
-		if a.isP(j, "(") {
-			k := a.matchForward(j)
-			return k > 0 && a.jsBodyFollows(k) // overload signatures have no body
-		}
-		return false
-	}
-	inner := byte(0)
-	if n := len(a.brackets); n > 0 {
-		inner = a.brackets[n-1]
-	}
-	switch {
-	case a.isP(i+1, "="):
-		return a.jsFuncValue(i + 2)
-	case a.isP(i+1, ":"):
-		if a.isI(i-1, "const") || a.isI(i-1, "let") || a.isI(i-1, "var") {
-			depth := 0
-			for j := i + 2; j < len(a.t) && j < i+80; j++ {
-				if a.t[j].kind != tkPunct {
-					continue
-				}
-				switch a.t[j].text {
-				case "(", "[", "{", "<":
-					depth++
-				case ")", "]", "}", ">":
-					depth--
-				case ";":
-					return false
-				case "=":
-					if depth == 0 {
-						return a.jsFuncValue(j + 1)
-					}
-				}
-			}
-			return false
-		}
-		if inner != '{' || !(a.isP(i-1, "{") || a.isP(i-1, ",")) {
-			return false // parameter annotation, type member, ternary, label
-		}
-		return a.jsFuncValue(i + 2)
-	case a.isP(i+1, "("):
-		if inner != '{' || jsNotMethodNames[a.t[i].text] {
-			return false
-		}
-		if !a.jsMethodPrefix(i) {
-			return false
-		}
-		k := a.matchForward(i + 1)
-		return k > 0 && a.jsBodyFollows(k)
-	}
-	return false
-}
-
-// jsMethodPrefix: the token before a class/object method name is one that
-// can end a previous member or start this one.
-func (a *analyzer) jsMethodPrefix(i int) bool {
-	if i == 0 {
-		return true
-	}
-	p := a.t[i-1]
-	switch p.kind {
-	case tkPunct:
-		switch p.text {
-		case "{", "}", ";", "*", ",":
-			return true
-		case ")", "]":
-			return p.line < a.t[i].line
-		}
-		return false
-	case tkIdent:
-		if jsMethodModifiers[p.text] {
-			return true
-		}
-		return p.line < a.t[i].line && !jsNoDefAfter[p.text]
-	}
-	return p.line < a.t[i].line
-}
-
-// jsFuncValue reports whether a function value (function expression or
-// arrow function) starts at j.
-func (a *analyzer) jsFuncValue(j int) bool {
-	if a.isI(j, "async") {
-		j++
-	}
-	if a.isI(j, "function") {
-		return true
-	}
-	if a.isIdent(j) && a.isP(j+1, "=>") {
-		return true
-	}
-	if a.isP(j, "<") { // generic arrow
-		for k := j; k < len(a.t) && k < j+40; k++ {
-			if a.isP(k, "(") {
-				j = k
-				break
-			}
-		}
-	}
-	if !a.isP(j, "(") {
-		return false
-	}
-	k := a.matchForward(j)
-	if k < 0 {
-		return false
-	}
-	if a.isP(k+1, "=>") {
-		return true
-	}
-	if !a.isP(k+1, ":") {
-		return false
-	}
-	for m := k + 2; m < len(a.t) && m < k+60; m++ {
-		if a.t[m].kind != tkPunct {
-			continue
-		}
-		switch a.t[m].text {
-		case "=>":
-			return true
-		case ";", "=", "{", "}":
-			return false
-		}
-	}
-	return false
-}
-
-// jsBodyFollows reports whether the ')' at k closing a parameter list is
-// followed (after an optional return-type annotation) by a function body.
-func (a *analyzer) jsBodyFollows(k int) bool {
-	j := k + 1
-	if a.isP(j, "{") {
-		return true
-	}
-	if !a.isP(j, ":") {
-		return false
-	}
-	depth := 0
-	for j++; j < len(a.t) && j < k+200; j++ {
-		if a.t[j].kind != tkPunct {
-			continue
-		}
-		switch a.t[j].text {
-		case "(", "[", "<":
-			depth++
-		case ")", "]", ">":
-			depth--
-			if depth < 0 {
-				return false
-			}
-		case "{":
-			prev := a.t[j-1]
-			typeBrace := depth > 0 || prev.kind == tkPunct && (prev.text == ":" || prev.text == "|" ||
-				prev.text == "&" || prev.text == "," || prev.text == "<" || prev.text == "=>" || prev.text == "(")
-			if !typeBrace {
-				return true
-			}
-			m := a.matchForward(j)
-			if m < 0 {
-				return false
-			}
-			j = m
-		case ";", "=", "}":
-			if depth == 0 {
-				return false
-			}
-		}
-	}
-	return false
-}
-
-// trackBrackets maintains the JS/TS bracket stack as of token i (brackets
-// opened before i), marking braces that open TypeScript type literals.
-func (a *analyzer) trackBrackets(i int) {
-	if i == 0 {
-		return
-	}
-	p := a.t[i-1]
-	if a.pendingType != 0 && p.line > a.pendingType {
-		a.pendingType = 0
-	}
-	switch p.kind {
-	case tkIdent:
-		if (p.text == "interface" || p.text == "type") && a.isIdent(i) && p.line == a.t[i].line {
-			if p.text == "interface" || a.isP(i+1, "=") || a.isP(i+1, "<") {
-				a.pendingType = p.line
-			}
-		}
-	case tkPunct:
-		switch p.text {
-		case "(", "[":
-			a.brackets = append(a.brackets, p.text[0])
-		case "{":
-			b := byte('{')
-			if a.pendingType != 0 || len(a.brackets) > 0 && a.brackets[len(a.brackets)-1] == 'T' {
-				b = 'T'
-			}
-			a.pendingType = 0
-			a.brackets = append(a.brackets, b)
-		case ")", "]", "}":
-			if n := len(a.brackets); n > 0 {
-				a.brackets = a.brackets[:n-1]
-			}
-		case ";":
-			a.pendingType = 0
-		}
-	}
-}

@@ -85,7 +85,7 @@ var skipDirs = map[string]bool{"node_modules": true, "vendor": true, ".git": tru
 type fileJob struct {
 	abs     string
 	display string
-	lang    language
+	lang    *language
 }
 
 type fileResult struct {
@@ -264,7 +264,7 @@ func collect(ctx context.Context, root string, prefixed bool, auth authMatcher, 
 		// even when it looks like a test; AuthPaths still apply to its name.
 		lang := languageOf(root)
 		name := filepath.Base(root)
-		if lang == 0 || auth.match(name) {
+		if lang == nil || auth.match(name) {
 			return nil, nil
 		}
 		abs, err := filepath.Abs(root)
@@ -310,7 +310,7 @@ func collect(ctx context.Context, root string, prefixed bool, auth authMatcher, 
 			return nil // symlinks, devices: not followed
 		}
 		lang := languageOf(d.Name())
-		if lang == 0 || !includeTests && isTestFile(rel, lang) || auth.match(rel) {
+		if lang == nil || !includeTests && isTestFile(rel, lang) || auth.match(rel) {
 			return nil
 		}
 		jobs = append(jobs, fileJob{abs: p, display: display(rel), lang: lang})
@@ -322,33 +322,10 @@ func collect(ctx context.Context, root string, prefixed bool, auth authMatcher, 
 	return jobs, nil
 }
 
-func languageOf(name string) language {
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".py":
-		return langPython
-	case ".go":
-		return langGo
-	case ".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx":
-		return langJS
-	}
-	return 0
-}
-
-func isTestFile(rel string, lang language) bool {
+func isTestFile(rel string, lang *language) bool {
 	dir, base := path.Split(rel)
 	dirs := strings.Split(strings.TrimSuffix(dir, "/"), "/")
-	switch lang {
-	case langPython:
-		if strings.HasPrefix(base, "test_") || strings.HasSuffix(base, "_test.py") || base == "conftest.py" {
-			return true
-		}
-		return slices.Contains(dirs, "tests") || slices.Contains(dirs, "test")
-	case langGo:
-		return strings.HasSuffix(base, "_test.go")
-	case langJS:
-		return strings.Contains(base, ".test.") || strings.Contains(base, ".spec.") || slices.Contains(dirs, "__tests__")
-	}
-	return false
+	return lang.isTest(base, dirs)
 }
 
 // scanFile reads and analyses one file. toks is a reusable buffer.
@@ -374,14 +351,7 @@ func scanFile(job fileJob, toks []token) (fileResult, []token) {
 	}
 	src := string(data)
 	toks = toks[:0]
-	switch job.lang {
-	case langPython:
-		toks = lexPython(src, toks)
-	case langGo:
-		toks = lexGo(src, toks)
-	default:
-		toks = lexJS(src, toks)
-	}
+	toks = job.lang.lex(src, toks)
 	findings, defs := analyze(job.lang, src, toks)
 	for i := range defs {
 		defs[i].snippet = makeSnippet(src, defs[i].off)
