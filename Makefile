@@ -31,6 +31,8 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@# Imports go one way: cmd → engine → suites → harness → report model (docs/architecture.md).
+	$(GO) test -count=1 ./internal/layers
 
 ## bench: every benchmark, with allocations, in benchstat-compatible output.
 bench:

@@ -15,20 +15,7 @@ import (
 	"time"
 
 	"github.com/gpcheck/gpcheck/harness/client"
-)
-
-// UserMode says how the harness obtains test users.
-type UserMode string
-
-const (
-	// UsersRegister registers each user (logging in when it already
-	// exists), then logs in: the login of the golden path.
-	UsersRegister UserMode = "register"
-	// UsersBypass uses the auth service's e2e bypass-key endpoint.
-	UsersBypass UserMode = "bypass"
-	// UsersCredentials logs in with given credentials (one account per
-	// virtual user), for deployments where tests may not create users.
-	UsersCredentials UserMode = "credentials"
+	"github.com/gpcheck/gpcheck/harness/profile"
 )
 
 // Credential is one given test account.
@@ -63,11 +50,11 @@ type Target struct {
 	// Origin is sent as the Origin header of WebSocket handshakes when set.
 	Origin string
 	// Users is how test users are obtained; the zero value registers them.
-	Users UserMode
-	// Credentials are the accounts for Users == UsersCredentials; virtual
+	Users profile.UserMode
+	// Credentials are the accounts for Users == profile.UsersCredentials; virtual
 	// user i logs in as Credentials[i].
 	Credentials []Credential
-	// BypassKey is the e2e bypass key, for Users == UsersBypass.
+	// BypassKey is the e2e bypass key, for Users == profile.UsersBypass.
 	BypassKey string
 	// SLA holds the golden path's deadlines; the zero value means DefaultSLA.
 	SLA SLA
@@ -80,8 +67,8 @@ type Target struct {
 	// instead of the system's.
 	CAFile string
 	// Profile maps the deployment's names; the zero value means
-	// DefaultProfile, the reference protocol.
-	Profile Profile
+	// profile.Default, the reference protocol.
+	Profile profile.Profile
 	// SigningKey is the SUT's HS256 key when known (local targets), for
 	// token cases that need it; nil otherwise.
 	SigningKey []byte
@@ -90,7 +77,7 @@ type Target struct {
 // withDefaults returns t with zero fields set to their defaults.
 func (t Target) withDefaults() Target {
 	if t.Profile.Name == "" {
-		t.Profile = DefaultProfile()
+		t.Profile = profile.Default()
 	}
 	if t.Users == "" {
 		t.Users = t.Profile.Users
@@ -108,6 +95,15 @@ func (t Target) withDefaults() Target {
 // Validate checks the target's URLs and settings, returning one error that
 // names the first bad field.
 func (t Target) Validate() error {
+	if err := t.ValidateURLs(); err != nil {
+		return err
+	}
+	return t.validateSettings()
+}
+
+// ValidateURLs checks the three URLs alone: present, of the right scheme,
+// with a host.
+func (t Target) ValidateURLs() error {
 	for _, u := range []struct {
 		name, val string
 		schemes   []string
@@ -120,18 +116,22 @@ func (t Target) Validate() error {
 			return fmt.Errorf("%s: %w", u.name, err)
 		}
 	}
+	return nil
+}
+
+func (t Target) validateSettings() error {
 	if t.Profile.Name != "" {
 		if err := t.Profile.Validate(); err != nil {
 			return fmt.Errorf("profile %s: %w", t.Profile.Name, err)
 		}
 	}
 	switch t.Users {
-	case "", UsersRegister:
-	case UsersBypass:
+	case "", profile.UsersRegister:
+	case profile.UsersBypass:
 		if t.BypassKey == "" {
 			return errors.New("users by bypass key: no bypass key given")
 		}
-	case UsersCredentials:
+	case profile.UsersCredentials:
 		if len(t.Credentials) == 0 {
 			return errors.New("users by credentials: no credentials given")
 		}

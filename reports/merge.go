@@ -13,36 +13,38 @@ import (
 // failures, findings) are exact sums; a stage's percentiles are the
 // largest of the shards', an upper bound, since shards keep no raw
 // latencies. A spec failed when it failed in any shard. The shards must
-// share seed, users, messages and target kind, and not repeat a shard.
+// share seed, users, messages and target kind, and together be every
+// shard i/n of one n exactly once: a missing shard is an error, never a
+// smaller passing run.
 func Merge(shards []*Report) (*Report, error) {
 	if len(shards) == 0 {
 		return nil, errors.New("merge: no reports")
 	}
 	first := shards[0]
 	out := &Report{
-		SchemaVersion:  SchemaVersion,
-		Tool:           first.Tool,
-		StartedAt:      first.StartedAt,
-		Target:         first.Target,
-		Config:         first.Config,
-		Completion:     Completion{Target: first.Completion.Target},
-		FindingsByKind: map[string]int{},
-		Findings:       []Finding{},
+		SchemaVersion: SchemaVersion,
+		Tool:          first.Tool,
+		StartedAt:     first.StartedAt,
+		Target:        first.Target,
+		Spec:          first.Spec,
+		Completion:    Completion{Target: first.Completion.Target},
+		Findings:      []Finding{},
 	}
-	out.Config.Shard = ""
+	out.Spec.Shard = ""
+	total := -1
 	seen := map[string]bool{}
 	stages := map[string]*Stage{}
 	var stageOrder []string
-	specs := map[string]*Spec{}
+	specs := map[string]*SpecReport{}
 	var specOrder []string
 	var end time.Time
-	verdict := "passed"
+	var verdict Verdict
 	for i, r := range shards {
-		c := r.Config
+		c := r.Spec
 		switch {
-		case c.Seed != first.Config.Seed || c.Users != first.Config.Users || c.Messages != first.Config.Messages:
+		case c.Seed != first.Spec.Seed || c.Users != first.Spec.Users || c.Messages != first.Spec.Messages:
 			return nil, fmt.Errorf("merge: report %d is of another run (seed %d, %d users, %d messages; want seed %d, %d users, %d messages)",
-				i+1, c.Seed, c.Users, c.Messages, first.Config.Seed, first.Config.Users, first.Config.Messages)
+				i+1, c.Seed, c.Users, c.Messages, first.Spec.Seed, first.Spec.Users, first.Spec.Messages)
 		case r.Target.Kind != first.Target.Kind:
 			return nil, fmt.Errorf("merge: report %d targets %q, the first %q", i+1, r.Target.Kind, first.Target.Kind)
 		case c.Shard == "":
@@ -50,8 +52,16 @@ func Merge(shards []*Report) (*Report, error) {
 		case seen[c.Shard]:
 			return nil, fmt.Errorf("merge: shard %s given twice", c.Shard)
 		}
+		idx, n, err := parseShard(c.Shard)
+		switch {
+		case err != nil:
+			return nil, fmt.Errorf("merge: report %d: shard %q: %w", i+1, c.Shard, err)
+		case total >= 0 && n != total:
+			return nil, fmt.Errorf("merge: report %d is shard %d/%d, the others are of %d shards", i+1, idx, n, total)
+		}
+		total = n
 		seen[c.Shard] = true
-		out.Config.Shards = append(out.Config.Shards, c.Shard)
+		out.Spec.Shards = append(out.Spec.Shards, c.Shard)
 		if r.StartedAt.Before(out.StartedAt) {
 			out.StartedAt = r.StartedAt
 		}
@@ -81,20 +91,17 @@ func Merge(shards []*Report) (*Report, error) {
 			}
 			m.Findings += s.Findings
 			m.DurationMS = max(m.DurationMS, s.DurationMS)
-			if m.State == "passed" && s.State != "passed" || m.State == "skipped" && s.State != "skipped" {
+			if m.State == StatePassed && s.State != StatePassed || m.State == StateSkipped && s.State != StateSkipped {
 				m.State, m.Failure = s.State, s.Failure
 			}
 		}
 		for _, f := range r.Findings {
 			f.ID = fmt.Sprintf("S%s-%s", shardIndex(c.Shard), f.ID)
 			out.Findings = append(out.Findings, f)
-			out.FindingsByKind[f.Kind]++
 		}
-		switch {
-		case r.Verdict == "interrupted" || r.Verdict == "error":
+		if r.Verdict == VerdictInterrupted || r.Verdict == VerdictError {
 			verdict = r.Verdict
-		case r.Verdict == "failed" && verdict == "passed":
-			verdict = "failed"
+			out.Error = r.Error
 		}
 		if out.TokenMatrix == nil {
 			out.TokenMatrix = r.TokenMatrix
@@ -103,7 +110,16 @@ func Merge(shards []*Report) (*Report, error) {
 			out.Probes = r.Probes // every shard runs the same probe specs
 		}
 	}
-	sort.Strings(out.Config.Shards)
+	if len(seen) != total {
+		var missing []string
+		for i := 0; i < total; i++ {
+			if !seen[fmt.Sprintf("%d/%d", i, total)] {
+				missing = append(missing, fmt.Sprintf("%d/%d", i, total))
+			}
+		}
+		return nil, fmt.Errorf("merge: shards %v are missing; a merge needs every shard of the run", missing)
+	}
+	sort.Strings(out.Spec.Shards)
 	for _, n := range stageOrder {
 		out.Stages = append(out.Stages, *stages[n])
 	}
@@ -111,11 +127,9 @@ func Merge(shards []*Report) (*Report, error) {
 		out.Specs = append(out.Specs, *specs[n])
 	}
 	out.DurationMS = end.Sub(out.StartedAt).Milliseconds()
-	out.Completion.Rate = floorRate(out.Completion.Completed, out.Completion.Attempted)
-	if verdict == "passed" && out.Completion.Rate < out.Completion.Target {
-		verdict = "failed"
-	}
+	out.Completion.Rate = FloorRate(out.Completion.Completed, out.Completion.Attempted)
 	out.Verdict = verdict
+	out.Settle()
 	return out, nil
 }
 
@@ -128,10 +142,10 @@ func shardIndex(shard string) string {
 	return shard
 }
 
-// floorRate is completed/attempted in percent, floored to two decimals.
-func floorRate(completed, attempted int) float64 {
-	if attempted == 0 {
-		return 0
+// parseShard reads "i/n" with 0 <= i < n.
+func parseShard(s string) (i, n int, err error) {
+	if _, err := fmt.Sscanf(s, "%d/%d", &i, &n); err != nil || fmt.Sprintf("%d/%d", i, n) != s || n < 1 || i < 0 || i >= n {
+		return 0, 0, errors.New("want i/n with 0 <= i < n")
 	}
-	return math.Floor(float64(completed)*10000/float64(attempted)) / 100
+	return i, n, nil
 }

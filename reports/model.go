@@ -1,5 +1,7 @@
-// Package reports holds gpcheck's report model and the writers that turn it
-// into files. The model is what a run found; writers only format it.
+// Package reports is gpcheck's report model: what one run was asked to do
+// (RunSpec) and what it found (Report). It writes nothing and imports
+// nothing of the harness; the writers that turn a Report into files live
+// in reports/reporters, run history in reports/history.
 package reports
 
 import (
@@ -8,17 +10,24 @@ import (
 
 // SchemaVersion is the version of report.json's layout. It changes only
 // when a field changes meaning or goes away; new fields keep it.
-const SchemaVersion = 1
+//
+// Version 2 replaced version 1's "config" (durations in milliseconds) by
+// "spec", the whole RunSpec (durations as Go duration strings), and
+// renamed nothing else; ReadJSON still reads version 1.
+const SchemaVersion = 2
+
+// Kind is what kind of violation a finding is.
+type Kind string
 
 // Finding kinds.
 const (
-	KindStageFailure   = "stage_failure"
-	KindIsolationLeak  = "isolation_leak"
-	KindIdentity       = "identity_mismatch"
-	KindTokenVerdict   = "token_verdict_mismatch"
-	KindTokenAccepted  = "token_accepted"
-	KindProtocol       = "protocol_violation"
-	KindCompletionRate = "completion_below_target"
+	KindStageFailure   Kind = "stage_failure"
+	KindIsolationLeak  Kind = "isolation_leak"
+	KindIdentity       Kind = "identity_mismatch"
+	KindTokenVerdict   Kind = "token_verdict_mismatch"
+	KindTokenAccepted  Kind = "token_accepted"
+	KindProtocol       Kind = "protocol_violation"
+	KindCompletionRate Kind = "completion_below_target"
 
 	// The attack-surface kinds (specs labelled idor, websocket-security,
 	// order, and the session lifecycle under revocation).
@@ -27,40 +36,89 @@ const (
 	// a user_message's thread_id) is answered differently from a request
 	// for an id that does not exist, or a listing or agent answer holds
 	// another user's objects.
-	KindIDOR = "idor"
+	KindIDOR Kind = "idor"
 	// KindOriginAccepted: the gateway upgrades a handshake from an Origin
 	// that is not the allowed one (foreign, lookalike, other scheme, null,
 	// malformed).
-	KindOriginAccepted = "origin_accepted"
+	KindOriginAccepted Kind = "origin_accepted"
 	// KindOrderDependent: after a valid token warmed every path, a path's
 	// verdict on a later token differs from the auth service's (cold)
 	// verdict, or a burst of invalid tokens changed a valid token's fate.
-	KindOrderDependent = "order_dependent_verdict"
+	KindOrderDependent Kind = "order_dependent_verdict"
 	// KindKeyFetched: a rejected token's jku, x5u or kid made a service
 	// fetch from a URL the harness listens on.
-	KindKeyFetched = "remote_key_fetched"
+	KindKeyFetched Kind = "remote_key_fetched"
 	// KindSessionNotEnded: a session outlived its end: a refresh token
 	// that still works after logout or after being used, a deleted user's
 	// token accepted, or an open connection that keeps running after
 	// logout.
-	KindSessionNotEnded = "session_not_ended"
+	KindSessionNotEnded Kind = "session_not_ended"
 )
+
+// Kinds lists every finding kind, in the order reports show them.
+func Kinds() []Kind {
+	return []Kind{KindStageFailure, KindIsolationLeak, KindIdentity, KindTokenVerdict, KindTokenAccepted, KindProtocol,
+		KindCompletionRate, KindIDOR, KindOriginAccepted, KindOrderDependent, KindKeyFetched, KindSessionNotEnded}
+}
+
+// Verdict is a run's outcome.
+type Verdict string
+
+// The verdicts. Settle decides between passed, failed and interrupted;
+// error is set by whoever could not carry the run out.
+const (
+	VerdictPassed      Verdict = "passed"
+	VerdictFailed      Verdict = "failed"
+	VerdictInterrupted Verdict = "interrupted"
+	VerdictError       Verdict = "error"
+)
+
+// State is one spec's outcome, as Ginkgo names it.
+type State string
+
+// The spec states.
+const (
+	StatePassed      State = "passed"
+	StateSkipped     State = "skipped"
+	StatePending     State = "pending"
+	StateFailed      State = "failed"
+	StatePanicked    State = "panicked"
+	StateInterrupted State = "interrupted"
+	StateAborted     State = "aborted"
+	StateTimedout    State = "timedout"
+)
+
+// Failed reports whether s is a failure of the spec itself (not a skip,
+// and not the run being cut short).
+func (s State) Failed() bool {
+	switch s {
+	case StatePassed, StateSkipped, StatePending, StateInterrupted, StateAborted, StateTimedout:
+		return false
+	}
+	return true
+}
+
+// CutShort reports whether the spec did not run to its end because the
+// run was interrupted, aborted or timed out.
+func (s State) CutShort() bool {
+	return s == StateInterrupted || s == StateAborted || s == StateTimedout
+}
 
 // Report is the whole outcome of one run.
 type Report struct {
-	SchemaVersion int        `json:"schema_version"`
-	Tool          Tool       `json:"tool"`
-	Verdict       string     `json:"verdict"` // "passed", "failed", "interrupted" or "error"
-	StartedAt     time.Time  `json:"started_at"`
-	DurationMS    int64      `json:"duration_ms"`
-	Target        Target     `json:"target"`
-	Config        Config     `json:"config"`
-	Completion    Completion `json:"completion"`
-	Stages        []Stage    `json:"stages"`
-	Specs         []Spec     `json:"specs"`
-	Findings      []Finding  `json:"findings"`
+	SchemaVersion int          `json:"schema_version"`
+	Tool          Tool         `json:"tool"`
+	Verdict       Verdict      `json:"verdict"`
+	StartedAt     time.Time    `json:"started_at"`
+	DurationMS    int64        `json:"duration_ms"`
+	Target        SUT          `json:"target"`
+	Spec          RunSpec      `json:"spec"`
+	Completion    Completion   `json:"completion"`
+	Stages        []Stage      `json:"stages"`
+	Specs         []SpecReport `json:"specs"`
+	Findings      []Finding    `json:"findings"`
 	// FindingsByKind counts Findings per kind.
-	FindingsByKind map[string]int `json:"findings_by_kind"`
+	FindingsByKind map[Kind]int `json:"findings_by_kind"`
 	// TokenMatrix is every token case's verdict on every path, when the
 	// tokens spec ran.
 	TokenMatrix *TokenMatrix `json:"token_matrix,omitempty"`
@@ -77,36 +135,14 @@ type Tool struct {
 	Version string `json:"version"`
 }
 
-// Target says what was tested. It holds no secret.
-type Target struct {
+// SUT says what system was tested. It holds no secret: URLs are
+// recorded without their userinfo.
+type SUT struct {
 	Kind       string   `json:"kind"`
 	AuthURL    string   `json:"auth_url"`
 	BackendURL string   `json:"backend_url"`
 	WSURL      string   `json:"ws_url"`
 	Faults     []string `json:"faults,omitempty"`
-}
-
-// Config is what shaped the run: enough to replay it.
-type Config struct {
-	Users         int     `json:"users"`
-	Concurrency   int     `json:"concurrency"`
-	Messages      int     `json:"messages"`
-	Seed          uint64  `json:"seed"`
-	LabelFilter   string  `json:"label_filter,omitempty"`
-	MinCompletion float64 `json:"min_completion"`
-	TimeoutMS     int64   `json:"timeout_ms"`
-	// RampMS and DurationMS are the load shape's ramp and duration.
-	RampMS     int64 `json:"ramp_ms,omitempty"`
-	DurationMS int64 `json:"duration_ms,omitempty"`
-	// UserMode is how test users were obtained: register or bypass.
-	UserMode string `json:"user_mode,omitempty"`
-	// Origin is the Origin header the run's WebSocket handshakes sent,
-	// when one was given.
-	Origin string `json:"origin,omitempty"`
-	// Shard is "i/n" when the run was one shard of a larger run.
-	Shard string `json:"shard,omitempty"`
-	// Shards lists the shards a merged report was made from.
-	Shards []string `json:"shards,omitempty"`
 }
 
 // Completion is the golden path's completion rate against its target.
@@ -130,23 +166,37 @@ type Stage struct {
 	P99MS     float64 `json:"p99_ms"`
 }
 
-// Spec is one spec's outcome.
-type Spec struct {
+// SpecReport is one spec's outcome.
+type SpecReport struct {
+	// ID is the spec's short id in the spec registry (`gpcheck list specs`).
+	ID         string   `json:"id,omitempty"`
 	Name       string   `json:"name"`
 	Labels     []string `json:"labels"`
-	State      string   `json:"state"` // passed, failed, skipped, interrupted, ...
+	State      State    `json:"state"`
 	DurationMS int64    `json:"duration_ms"`
 	Findings   int      `json:"findings"`
 	Failure    string   `json:"failure,omitempty"`
 }
 
+// Failed reports whether the spec did not pass: it failed, or it holds
+// findings.
+func (s SpecReport) Failed() bool { return s.State.Failed() || s.Findings > 0 }
+
 // Finding is one violation, attributed to a spec and, where it applies, a
 // user and a stage.
 type Finding struct {
 	ID   string `json:"id"`
-	Kind string `json:"kind"`
+	Kind Kind   `json:"kind"`
 	Spec string `json:"spec"`
+	// User names the user the finding is about, for people: the virtual
+	// user and the system's id for it, "u0003 (01a2…)".
 	User string `json:"user,omitempty"`
+	// VUser is the virtual user of User alone ("u0003"), stable from run
+	// to run with the same seed: what a replay matches on.
+	VUser string `json:"vuser,omitempty"`
+	// Others are the other virtual users the finding involves (the owner
+	// of a leaked canary, say), by VUser.
+	Others []string `json:"others,omitempty"`
 	// Stage is the golden-path stage a stage_failure happened at.
 	Stage string `json:"stage,omitempty"`
 	// Path is the path (auth validate, backend profile, ws handshake, …)
@@ -158,7 +208,7 @@ type Finding struct {
 }
 
 // Passed reports whether the report's verdict is a pass.
-func (r *Report) Passed() bool { return r.Verdict == "passed" }
+func (r *Report) Passed() bool { return r.Verdict == VerdictPassed }
 
 // TokenMatrix is the differential token matrix: cases × paths.
 type TokenMatrix struct {

@@ -27,38 +27,42 @@ const probesEntry = "probes"
 // session lifecycle (revocation). Each records its cases and verdicts as
 // a probe table for the report; none needs the signing key, and the cases
 // that would are listed as skipped.
-func (s *state) defineAttackSurface() {
-	ginkgo.Describe("Attack surface", func() {
-		ginkgo.It("never lets a user reach another user's objects by id", ginkgo.Label("idor"), func(ctx ginkgo.SpecContext) {
+func (s *state) defineAttackSurface(g group) {
+	ginkgo.Describe(g.container, func() {
+		s.it(g, "idor", func(ctx ginkgo.SpecContext) {
 			ctx2 := mergeCtx(ctx, s.ctx)
 			ss := s.sessions(ctx2, "idor", 2)
 			table, fs := check.IDOR(ctx2, s.cfg.Env, ss[0], ss[1])
 			s.finish("another user's objects are reachable by id", table, fs)
 		}, ginkgo.NodeTimeout(3*time.Minute))
 
-		ginkgo.It("refuses foreign Origins, never selects the token as subprotocol and closes after logout", ginkgo.Label("websocket-security"), func(ctx ginkgo.SpecContext) {
+		s.it(g, "websocket-security", func(ctx ginkgo.SpecContext) {
 			ctx2 := mergeCtx(ctx, s.ctx)
 			table, fs := check.WebSocketSecurity(ctx2, s.cfg.Env, s.sessions(ctx2, "wssec", 1)[0])
 			s.finish("the gateway's handshake rules are broken", table, fs)
 		}, ginkgo.NodeTimeout(2*time.Minute))
 
-		ginkgo.It("gives every token the auth service's verdict whatever was asked before", ginkgo.Label("order"), func(ctx ginkgo.SpecContext) {
+		s.it(g, "order", func(ctx ginkgo.SpecContext) {
 			ctx2 := mergeCtx(ctx, s.ctx)
 			ss := s.prefixSessions(ctx2, "order", 3)
 			table, fs := check.Order(ctx2, s.cfg.Env, ss[0], ss[1:])
 			s.finish("a verdict depends on what was asked before", table, fs)
 		}, ginkgo.NodeTimeout(4*time.Minute))
 	})
+}
 
-	ginkgo.Describe("Session lifecycle", func() {
-		ginkgo.It("ends the refresh token on logout and spends a used refresh token", ginkgo.Label("revocation"), func(ctx ginkgo.SpecContext) {
+// defineSessionLifecycle registers the session lifecycle specs (label
+// revocation): refresh tokens after logout and reuse, deleted users.
+func (s *state) defineSessionLifecycle(g group) {
+	ginkgo.Describe(g.container, func() {
+		s.it(g, "session-refresh", func(ctx ginkgo.SpecContext) {
 			ctx2 := mergeCtx(ctx, s.ctx)
 			ss := s.sessions(ctx2, "session", 2)
 			table, fs := check.SessionEnd(ctx2, s.cfg.Env, ss[0], ss[1])
 			s.finish("a session outlives its end", table, fs)
 		}, ginkgo.NodeTimeout(2*time.Minute))
 
-		ginkgo.It("refuses a deleted user's tokens everywhere", ginkgo.Label("revocation"), func(ctx ginkgo.SpecContext) {
+		s.it(g, "session-deleted", func(ctx ginkgo.SpecContext) {
 			ctx2 := mergeCtx(ctx, s.ctx)
 			table, fs, err := check.DeletedUser(ctx2, s.cfg.Env, s.sessions(ctx2, "deleted", 1)[0])
 			if errors.Is(err, check.ErrNoUserDeletion) {

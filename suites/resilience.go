@@ -11,12 +11,11 @@ import (
 
 // defineResilience registers the specs that break services on purpose
 // (label resilience; they need a target that can stop, pause and cut off
-// its services: the containers target) and the secret-consistency spec
-// (label secrets; every target).
-func (s *state) defineResilience() {
-	ginkgo.Describe("Resilience", ginkgo.Label("resilience"), ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
-		for _, f := range []check.Fault{check.BackendStopped, check.AuthPaused, check.GatewayCutOff} {
-			ginkgo.It("fails closed, attributes failures to their stage and recovers: "+f.Name, func(ctx ginkgo.SpecContext) {
+// its services: the containers target).
+func (s *state) defineResilience(g group) {
+	ginkgo.Describe(g.container, ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
+		for _, f := range check.ResilienceFaults() {
+			s.it(g, "resilience-"+f.Service, func(ctx ginkgo.SpecContext) {
 				if s.cfg.Controller == nil {
 					ginkgo.Skip("needs a target whose services gpcheck can stop, pause and cut off: --target containers")
 				}
@@ -33,9 +32,12 @@ func (s *state) defineResilience() {
 			}, ginkgo.NodeTimeout(5*time.Minute))
 		}
 	})
+}
 
-	ginkgo.Describe("Single source of truth", func() {
-		ginkgo.It("trusts the auth service's key on every path, and no other key", ginkgo.Label("secrets"), func(ctx ginkgo.SpecContext) {
+// defineSecrets registers the secret-consistency spec (every target).
+func (s *state) defineSecrets(g group) {
+	ginkgo.Describe(g.container, func() {
+		s.it(g, "secrets", func(ctx ginkgo.SpecContext) {
 			ctx2 := mergeCtx(ctx, s.ctx)
 			se := s.sessions(ctx2, "secrets", 1)[0]
 			other := make([]byte, 32)

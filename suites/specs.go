@@ -14,15 +14,28 @@ import (
 	"github.com/gpcheck/gpcheck/harness/tokens"
 )
 
-// define registers every spec, bound to s.
+// define registers every spec of the registry, bound to s.
 func (s *state) define() {
 	ginkgo.ReportAfterSuite("gpcheck", func(r ginkgo.Report) {
 		s.mu.Lock()
 		s.report = r
 		s.mu.Unlock()
 	})
+	for _, g := range registry() {
+		g.define(s, g)
+	}
+}
 
-	ginkgo.Describe("Golden path", ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
+// it defines the group's spec id as an It with the registry's text and
+// labels; args are the body and decorators.
+func (s *state) it(g group, id string, args ...any) {
+	in := g.spec(id)
+	ginkgo.It(in.Text, append([]any{ginkgo.Label(in.Labels...)}, args...)...)
+}
+
+// defineGoldenPath: the load run and the three specs that judge it.
+func (s *state) defineGoldenPath(g group) {
+	ginkgo.Describe(g.container, ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
 		var out *load.Outcome
 		ginkgo.BeforeAll(func(ctx ginkgo.SpecContext) {
 			d := &flow.Driver{Env: s.cfg.Env}
@@ -33,7 +46,7 @@ func (s *state) define() {
 			gomega.Expect(err).NotTo(gomega.HaveOccurred())
 		})
 
-		ginkgo.It("completes every flow, each stage within its SLA", ginkgo.Label("golden-path"), func() {
+		s.it(g, "golden-path", func() {
 			comp, stages, fs := check.Completion(out, s.cfg.MinCompletion)
 			s.mu.Lock()
 			s.comp, s.stages = comp, stages
@@ -44,7 +57,7 @@ func (s *state) define() {
 			}
 		})
 
-		ginkgo.It("never shows a user another user's events or data", ginkgo.Label("isolation"), func() {
+		s.it(g, "isolation", func() {
 			fs := check.Isolation(out)
 			s.record(fs)
 			if len(fs) > 0 {
@@ -52,7 +65,7 @@ func (s *state) define() {
 			}
 		})
 
-		ginkgo.It("resolves each token to the same user on every path", ginkgo.Label("identity"), func() {
+		s.it(g, "identity", func() {
 			fs := check.Identity(out)
 			s.record(fs)
 			if len(fs) > 0 {
@@ -60,9 +73,12 @@ func (s *state) define() {
 			}
 		})
 	})
+}
 
-	ginkgo.Describe("WebSocket gateway", func() {
-		ginkgo.It("refuses what the auth service refuses and keeps the frame rules", ginkgo.Label("websocket", "identity"), func(ctx ginkgo.SpecContext) {
+// defineWebSocket: the gateway's verdicts and frame rules.
+func (s *state) defineWebSocket(g group) {
+	ginkgo.Describe(g.container, func() {
+		s.it(g, "websocket", func(ctx ginkgo.SpecContext) {
 			ctx2 := mergeCtx(ctx, s.ctx)
 			a, b := s.accounts(ctx2, "ws", 2)
 			fs := check.WebSocket(ctx2, s.cfg.Env, a[0], b)
@@ -72,11 +88,12 @@ func (s *state) define() {
 			}
 		}, ginkgo.NodeTimeout(2*time.Minute))
 	})
+}
 
-	s.defineResilience()
-
-	ginkgo.Describe("Single source of truth", func() {
-		ginkgo.It("every path gives the auth service's verdict on every token", ginkgo.Label("tokens"), func(ctx ginkgo.SpecContext) {
+// defineTokens: the token matrix, logout, refresh and expiry.
+func (s *state) defineTokens(g group) {
+	ginkgo.Describe(g.container, func() {
+		s.it(g, "tokens", func(ctx ginkgo.SpecContext) {
 			ctx2 := mergeCtx(ctx, s.ctx)
 			ss := s.sessions(ctx2, "tokens", 3)
 			a, b, c := ss[0], ss[1], ss[2]
@@ -99,7 +116,7 @@ func (s *state) define() {
 			}
 		}, ginkgo.NodeTimeout(5*time.Minute))
 
-		ginkgo.It("honours logout on every path within 1 s, open connections included", ginkgo.Label("revocation"), func(ctx ginkgo.SpecContext) {
+		s.it(g, "logout", func(ctx ginkgo.SpecContext) {
 			ctx2 := mergeCtx(ctx, s.ctx)
 			fs := check.Revocation(ctx2, s.cfg.Env, s.sessions(ctx2, "revocation", 1)[0])
 			s.record(fs)
@@ -108,7 +125,7 @@ func (s *state) define() {
 			}
 		}, ginkgo.NodeTimeout(2*time.Minute))
 
-		ginkgo.It("honours a refresh on every path as the auth service does", ginkgo.Label("revocation"), func(ctx ginkgo.SpecContext) {
+		s.it(g, "refresh", func(ctx ginkgo.SpecContext) {
 			ctx2 := mergeCtx(ctx, s.ctx)
 			fs := check.Refresh(ctx2, s.cfg.Env, s.sessions(ctx2, "refresh", 1)[0])
 			s.record(fs)
@@ -117,7 +134,7 @@ func (s *state) define() {
 			}
 		}, ginkgo.NodeTimeout(2*time.Minute))
 
-		ginkgo.It("closes a connection whose token expires while it is open", ginkgo.Label("revocation"), func(ctx ginkgo.SpecContext) {
+		s.it(g, "expiry", func(ctx ginkgo.SpecContext) {
 			key := s.cfg.Env.Target.SigningKey
 			if key == nil {
 				ginkgo.Skip("needs the SUT's signing key to mint a short-lived token; remote targets run it with --signing-key-file")
@@ -134,8 +151,6 @@ func (s *state) define() {
 			}
 		}, ginkgo.NodeTimeout(2*time.Minute))
 	})
-
-	s.defineAttackSurface()
 }
 
 // reloginPlan is the plan that logs in se's user again (a second session).

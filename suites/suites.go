@@ -24,9 +24,6 @@ import (
 	"github.com/gpcheck/gpcheck/reports"
 )
 
-// Labels are the spec labels this package defines.
-var Labels = []string{"golden-path", "isolation", "identity", "websocket", "tokens", "revocation", "secrets", "resilience", "idor", "websocket-security", "order"}
-
 // Config is one run's configuration.
 type Config struct {
 	// Env is the target, ready to use.
@@ -40,9 +37,9 @@ type Config struct {
 	// LabelFilter selects specs with Ginkgo's label-filter syntax; empty
 	// keeps the filter of GinkgoConfiguration() (from ginkgo's flags).
 	LabelFilter string
-	// Focus, when set, runs only the specs with these full names (as
-	// reports.Spec.Name and `gpcheck list specs` show them), on top of the
-	// label filter. Each name is matched whole, literally.
+	// Focus, when set, runs only the specs with these full names or ids
+	// (as reports and `gpcheck list specs` show them), on top of the label
+	// filter. Each name is matched whole, literally.
 	Focus []string
 	// Timeout bounds the whole suite; 0 keeps GinkgoConfiguration()'s.
 	Timeout time.Duration
@@ -59,7 +56,7 @@ type Result struct {
 	Passed     bool
 	Completion reports.Completion
 	Stages     []reports.Stage
-	Specs      []reports.Spec
+	Specs      []reports.SpecReport
 	Findings   []reports.Finding
 	// TokenMatrix is set when the tokens spec ran.
 	TokenMatrix *reports.TokenMatrix
@@ -100,12 +97,7 @@ func Run(ctx context.Context, t ginkgo.GinkgoTestingT, cfg Config) (*Result, err
 		suiteCfg.Timeout = cfg.Timeout
 	}
 	if len(cfg.Focus) > 0 {
-		// Ginkgo matches focus strings against the suite description and
-		// the spec's full text, joined by a space.
-		suiteCfg.FocusStrings = nil
-		for _, name := range cfg.Focus {
-			suiteCfg.FocusStrings = append(suiteCfg.FocusStrings, "^"+regexp.QuoteMeta(description+" "+name)+"$")
-		}
+		suiteCfg.FocusStrings = focusStrings(cfg.Focus)
 	}
 	suiteCfg.RandomizeAllSpecs = false
 
@@ -121,29 +113,47 @@ func Run(ctx context.Context, t ginkgo.GinkgoTestingT, cfg Config) (*Result, err
 	return s.result(passed), nil
 }
 
-// Preview returns the specs that filter selects, without running them.
-func Preview(filter string) ([]reports.Spec, error) {
-	suiteCfg, reporterCfg := ginkgo.GinkgoConfiguration()
-	suiteCfg.LabelFilter = filter
+// Select returns the specs that the label filter and focus (full names or
+// ids; none means all) select, in story order, without running anything.
+// Ginkgo itself applies the filter, so the selection is exactly what Run
+// would run. A filter that does not parse is ErrBadLabelFilter; an empty
+// selection is not an error here.
+func Select(filter string, focus []string) ([]Info, error) {
 	if _, err := types.ParseLabelFilter(filter); err != nil {
 		return nil, fmt.Errorf("%w %q: %v", ErrBadLabelFilter, filter, firstLine(err.Error()))
 	}
+	suiteCfg, reporterCfg := ginkgo.GinkgoConfiguration()
+	suiteCfg.LabelFilter = filter
+	suiteCfg.FocusStrings = focusStrings(focus)
 	globals.Reset()
 	s := &state{}
 	s.define()
 	rep := ginkgo.PreviewSpecs(description, suiteCfg, reporterCfg)
-	var out []reports.Spec
+	var out []Info
 	for _, sr := range storyOrder(rep.SpecReports) {
-		if sr.LeafNodeType != types.NodeTypeIt {
+		if sr.LeafNodeType != types.NodeTypeIt || sr.State == types.SpecStateSkipped {
 			continue
 		}
-		st := "will run"
-		if sr.State == types.SpecStateSkipped {
-			st = "filtered out"
+		if in, ok := Lookup(sr.FullText()); ok {
+			out = append(out, in)
 		}
-		out = append(out, reports.Spec{Name: sr.FullText(), Labels: sr.Labels(), State: st})
 	}
 	return out, nil
+}
+
+// focusStrings turns spec names or ids into Ginkgo focus strings, each
+// matching one spec's whole name literally.
+func focusStrings(focus []string) []string {
+	var out []string
+	for _, name := range focus {
+		if in, ok := Lookup(name); ok {
+			name = in.Name()
+		}
+		// Ginkgo matches focus strings against the suite description and
+		// the spec's full text, joined by a space.
+		out = append(out, "^"+regexp.QuoteMeta(description+" "+name)+"$")
+	}
+	return out
 }
 
 func firstLine(s string) string {
@@ -169,7 +179,7 @@ type state struct {
 
 // setMatrix records the token matrix for the report.
 func (s *state) setMatrix(rows []check.Row) {
-	m := &reports.TokenMatrix{Paths: check.MatrixPaths}
+	m := &reports.TokenMatrix{Paths: check.MatrixPaths()}
 	for _, r := range rows {
 		mr := reports.MatrixRow{ID: r.Case.ID, Name: r.Case.Name, How: r.Case.How, Want: string(r.Case.Want), Skipped: r.Skipped}
 		if len(r.Cells) > 0 {
@@ -216,7 +226,7 @@ func summarize(fs []reports.Finding) string {
 
 // failWith fails the current spec with a one-line summary of fs.
 func failWith(what string, fs []reports.Finding) {
-	byKind := map[string]int{}
+	byKind := map[reports.Kind]int{}
 	for _, f := range fs {
 		byKind[f.Kind]++
 	}
@@ -246,12 +256,15 @@ func (s *state) result(passed bool) *Result {
 		if sr.LeafNodeType != types.NodeTypeIt {
 			continue
 		}
-		sp := reports.Spec{
+		sp := reports.SpecReport{
 			Name:       sr.FullText(),
 			Labels:     sr.Labels(),
-			State:      sr.State.String(),
+			State:      reports.State(sr.State.String()),
 			DurationMS: sr.RunTime.Milliseconds(),
 			Findings:   counts[sr.FullText()],
+		}
+		if in, ok := Lookup(sp.Name); ok {
+			sp.ID = in.ID
 		}
 		if sr.State.Is(types.SpecStateFailureStates) {
 			sp.Failure = reports.Redact(firstLine(sr.FailureMessage()))
@@ -265,26 +278,10 @@ func (s *state) result(passed bool) *Result {
 	return res
 }
 
-// storyOrder returns the reports in the order the specs are defined.
+// storyOrder returns the reports in the registry's order (Ginkgo
+// shuffles top-level containers).
 func storyOrder(in types.SpecReports) types.SpecReports {
 	srs := append(types.SpecReports(nil), in...)
-	sort.SliceStable(srs, func(i, j int) bool {
-		a, b := srs[i].LeafNodeLocation, srs[j].LeafNodeLocation
-		if ra, rb := specFileRank(a.FileName), specFileRank(b.FileName); ra != rb {
-			return ra < rb
-		}
-		return a.LineNumber < b.LineNumber
-	})
+	sort.SliceStable(srs, func(i, j int) bool { return rank(srs[i].FullText()) < rank(srs[j].FullText()) })
 	return srs
-}
-
-// specFileRank orders the spec files as the story goes: the golden path
-// and single source of truth first, then breaking services, then attacks.
-func specFileRank(path string) int {
-	for i, f := range []string{"specs.go", "resilience.go", "attack.go"} {
-		if strings.HasSuffix(path, "/"+f) {
-			return i
-		}
-	}
-	return 99
 }

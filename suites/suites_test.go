@@ -2,9 +2,11 @@ package suites_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -16,7 +18,6 @@ import (
 	"github.com/gpcheck/gpcheck/fixtures/sut"
 	"github.com/gpcheck/gpcheck/harness"
 	"github.com/gpcheck/gpcheck/harness/load"
-	"github.com/gpcheck/gpcheck/harness/local"
 	"github.com/gpcheck/gpcheck/reports"
 	"github.com/gpcheck/gpcheck/suites"
 )
@@ -26,12 +27,15 @@ func startSUT(t *testing.T, fs ...faults.Name) *harness.Env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	lt, err := local.Start(ctx, sut.Options{Faults: faults.Of(fs...)})
+	s, err := sut.Start(ctx, sut.Options{Faults: faults.Of(fs...)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = lt.Close() })
-	env, err := harness.NewEnv(lt.Target)
+	t.Cleanup(func() { _ = s.Close() })
+	env, err := harness.NewEnv(harness.Target{
+		Kind: "local", AuthURL: s.AuthURL, BackendURL: s.BackendURL, WSURL: s.WSURL, Origin: sut.DefaultOrigin,
+		BypassKey: s.BypassKey, ServiceID: s.HarnessServiceID, ServiceSecret: s.HarnessServiceSecret, SigningKey: s.SigningKey,
+	})
 	if err != nil {
 		t.Fatalf("target: %v", err)
 	}
@@ -79,82 +83,101 @@ func runQuiet(t *testing.T, cfg suites.Config) *suites.Result {
 	return res
 }
 
-// TestFaultsAreCaught proves that every fault mode the golden-path,
-// isolation, identity and websocket specs cover fails the run with the
-// finding meant for it, and that the same specs pass without the fault.
+// TestFaultsAreCaught proves, for every fault mode of the catalogue, that
+// each spec the mode names as catching it passes on the clean system and
+// fails, with the finding kind the mode names, when the mode is on. A
+// mode that names no spec, or a spec the registry lacks, fails the test.
 func TestFaultsAreCaught(t *testing.T) {
-	const (
-		golden     = "Golden path completes every flow, each stage within its SLA"
-		isolation  = "Golden path never shows a user another user's events or data"
-		identity   = "Golden path resolves each token to the same user on every path"
-		websocket  = "WebSocket gateway refuses what the auth service refuses and keeps the frame rules"
-		matrix     = "Single source of truth every path gives the auth service's verdict on every token"
-		revocation = "Single source of truth honours logout on every path within 1 s, open connections included"
-		idor       = "Attack surface never lets a user reach another user's objects by id"
-		wsSecurity = "Attack surface refuses foreign Origins, never selects the token as subprotocol and closes after logout"
-		order      = "Attack surface gives every token the auth service's verdict whatever was asked before"
-		sessionEnd = "Session lifecycle ends the refresh token on logout and spends a used refresh token"
-	)
-	cases := []struct {
+	type catch struct {
 		fault faults.Name
-		label string // the specs to run: the one meant for the fault
-		kind  string
-		spec  string // the spec the finding must be attributed to
-	}{
-		{faults.WSUnverifiedClaims, "websocket", reports.KindTokenVerdict, websocket},
-		{faults.WSDemoFallback, "websocket", reports.KindTokenVerdict, websocket},
-		{faults.BackendEmailIdentity, "identity", reports.KindIdentity, identity},
-		{faults.WSRouteByShortID, "isolation", reports.KindIsolationLeak, isolation},
-		{faults.AgentSharedContext, "isolation", reports.KindIsolationLeak, isolation},
-		{faults.DropEvents, "golden-path", reports.KindStageFailure, golden},
-		{faults.SlowFirstEvent, "golden-path", reports.KindStageFailure, golden},
-		{faults.BackendLocalDecode, "golden-path", reports.KindStageFailure, golden},
-		{faults.BackendLocalDecode, "identity", reports.KindIdentity, identity},
-		{faults.BackendStaleRevocation, "revocation", reports.KindTokenVerdict, revocation},
-		{faults.WSNoRevalidate, "revocation", reports.KindTokenVerdict, revocation},
-		{faults.BackendAlgNone, "tokens", reports.KindTokenVerdict, matrix},
-		{faults.RefreshAsAccess, "tokens", reports.KindTokenVerdict, matrix},
-		{faults.BackendThreadsNoOwnerCheck, "idor", reports.KindIDOR, idor},
-		{faults.WSAnyOrigin, "websocket-security", reports.KindOriginAccepted, wsSecurity},
-		{faults.AuthCacheByPrefix, "order", reports.KindOrderDependent, order},
-		{faults.LogoutKeepsRefresh, "revocation", reports.KindSessionNotEnded, sessionEnd},
+		spec  suites.Info
+		kind  reports.Kind
+	}
+	var catches []catch
+	for _, in := range faults.All() {
+		if len(in.CaughtBy) == 0 {
+			t.Errorf("fault %s names no spec that catches it", in.Name)
+		}
+		for _, c := range in.CaughtBy {
+			info, ok := suites.Lookup(c.Spec)
+			if !ok {
+				t.Errorf("fault %s is caught by spec %q, which the registry does not know", in.Name, c.Spec)
+				continue
+			}
+			if !slices.Contains(reports.Kinds(), reports.Kind(c.Kind)) {
+				t.Errorf("fault %s is caught as %q, which is not a finding kind", in.Name, c.Kind)
+			}
+			catches = append(catches, catch{in.Name, info, reports.Kind(c.Kind)})
+		}
 	}
 	seen := map[string]bool{}
-	for _, c := range cases {
-		if seen[c.label] {
+	for _, c := range catches {
+		if seen[c.spec.ID] {
 			continue
 		}
-		seen[c.label] = true
+		seen[c.spec.ID] = true
 		// Each fault's spec passes on the clean system...
-		t.Run(fmt.Sprintf("clean/%s", c.label), func(t *testing.T) {
-			res := runQuiet(t, suites.Config{Env: startSUT(t), LabelFilter: c.label, Load: load.Options{Users: 20, Seed: 7}})
+		t.Run("clean/"+c.spec.ID, func(t *testing.T) {
+			res := runQuiet(t, suites.Config{Env: startSUT(t), Focus: []string{c.spec.ID}, Load: load.Options{Users: 20, Seed: 7}})
 			if !res.Passed || len(res.Findings) > 0 {
-				t.Fatalf("label %s failed on the clean system: %v", c.label, kinds(res.Findings))
+				t.Fatalf("spec %s failed on the clean system: %v", c.spec.ID, kinds(res.Findings))
 			}
 		})
 	}
 	// ...and fails, with the finding meant for it, when the fault is on.
-	for _, c := range cases {
-		t.Run(fmt.Sprintf("%s/%s", c.fault, c.kind), func(t *testing.T) {
-			env := startSUT(t, c.fault)
-			res := runQuiet(t, suites.Config{Env: env, LabelFilter: c.label, Load: load.Options{Users: 20, Seed: 7}})
+	for _, c := range catches {
+		t.Run(fmt.Sprintf("%s/%s/%s", c.fault, c.spec.ID, c.kind), func(t *testing.T) {
+			res := runQuiet(t, suites.Config{Env: startSUT(t, c.fault), Focus: []string{c.spec.ID}, Load: load.Options{Users: 20, Seed: 7}})
 			if res.Passed {
 				t.Fatalf("run passed with fault %s", c.fault)
 			}
 			for _, f := range res.Findings {
-				if f.Kind == c.kind && f.Spec == c.spec {
+				if f.Kind == c.kind && f.Spec == c.spec.Name() {
 					return
 				}
 			}
-			t.Errorf("no %s finding from %q; findings: %v", c.kind, c.spec, kinds(res.Findings))
+			t.Errorf("no %s finding from %q; findings: %v", c.kind, c.spec.Name(), kinds(res.Findings))
 		})
+	}
+}
+
+// TestRegistryIsWhatRuns checks that the specs Ginkgo defines are exactly
+// the registry's, in its order, with its labels, and that ids are unique.
+func TestRegistryIsWhatRuns(t *testing.T) {
+	got, err := suites.Select("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := suites.Specs()
+	if len(got) != len(want) {
+		t.Fatalf("Ginkgo defines %d specs, the registry lists %d", len(got), len(want))
+	}
+	ids := map[string]bool{}
+	for i := range want {
+		if got[i].Name() != want[i].Name() {
+			t.Errorf("spec %d: Ginkgo defines %q, the registry lists %q", i, got[i].Name(), want[i].Name())
+		}
+		if ids[want[i].ID] {
+			t.Errorf("id %q is registered twice", want[i].ID)
+		}
+		ids[want[i].ID] = true
+		if len(want[i].Labels) == 0 || len(want[i].Needs) == 0 {
+			t.Errorf("spec %s has no labels or no services", want[i].ID)
+		}
+	}
+	sel, err := suites.Select("isolation || order", nil)
+	if err != nil || len(sel) != 2 || sel[0].ID != "isolation" || sel[1].ID != "order" {
+		t.Errorf("Select(isolation || order) = %v, %v", sel, err)
+	}
+	if _, err := suites.Select("isolation &&", nil); !errors.Is(err, suites.ErrBadLabelFilter) {
+		t.Errorf("a malformed filter gave %v", err)
 	}
 }
 
 func kinds(fs []reports.Finding) map[string]int {
 	m := map[string]int{}
 	for _, f := range fs {
-		m[f.Spec+": "+f.Kind]++
+		m[f.Spec+": "+string(f.Kind)]++
 	}
 	return m
 }

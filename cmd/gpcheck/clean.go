@@ -7,7 +7,7 @@ import (
 
 	tclog "github.com/testcontainers/testcontainers-go/log"
 
-	"github.com/gpcheck/gpcheck/harness/containers"
+	"github.com/gpcheck/gpcheck/engine/containers"
 )
 
 // quietTestcontainers silences the banner testcontainers prints through

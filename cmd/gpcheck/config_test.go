@@ -23,13 +23,13 @@ func TestConfigFile(t *testing.T) {
 	if r.code != exitFailed {
 		t.Fatalf("exit %d, want 1 (drop-events from the config)\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	cfg := r.report["config"].(map[string]any)
+	cfg := r.report["spec"].(map[string]any)
 	if cfg["users"].(float64) != 10 || !strings.Contains(r.stdout, "faults: drop-events") {
 		t.Errorf("config not applied: %v\n%s", cfg, r.stdout)
 	}
 	// A flag overrides the file.
 	r = gpcheck(t, 2*time.Minute, "run", "--config", good, "--users", "3", "--seed", "4")
-	if r.report["config"].(map[string]any)["users"].(float64) != 3 {
+	if r.report["spec"].(map[string]any)["users"].(float64) != 3 {
 		t.Errorf("--users did not override the config file")
 	}
 	for _, bad := range []struct{ name, text, want string }{

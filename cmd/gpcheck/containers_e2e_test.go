@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpcheck/gpcheck/harness/containers"
+	"github.com/gpcheck/gpcheck/engine/containers"
 )
 
 // needDocker skips container tests, saying so plainly, where no Docker

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/gpcheck/gpcheck/suites"
@@ -22,17 +23,21 @@ func cmdList(args []string, stdout, stderr io.Writer) error {
 	what := pos[0]
 	switch what {
 	case "labels":
-		for _, l := range suites.Labels {
+		for _, l := range suites.Labels() {
 			fmt.Fprintln(stdout, l)
 		}
 		return nil
 	case "specs":
-		specs, err := suites.Preview(*filter)
+		selected, err := suites.Select(*filter, nil)
 		if err != nil {
 			return usagef("%v", err)
 		}
-		for _, s := range specs {
-			fmt.Fprintf(stdout, "%-12s %s [%s]\n", s.State, s.Name, strings.Join(s.Labels, ", "))
+		for _, s := range suites.Specs() {
+			state := "filtered out"
+			if slices.ContainsFunc(selected, func(in suites.Info) bool { return in.ID == s.ID }) {
+				state = "will run"
+			}
+			fmt.Fprintf(stdout, "%-12s %-20s %s [%s]\n", state, s.ID, s.Name(), strings.Join(s.Labels, ", "))
 		}
 		return nil
 	}

@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gpcheck/gpcheck/fixtures/faults"
 	"github.com/gpcheck/gpcheck/harness/client"
+	"github.com/gpcheck/gpcheck/suites"
 )
 
 // gpcheckBin is the real binary, built once by TestMain; the end-to-end
@@ -23,6 +25,12 @@ import (
 var gpcheckBin string
 
 func TestMain(m *testing.M) {
+	// What main does before anything else: testcontainers' reaper stays
+	// off (it would pull an image), unless the environment chose.
+	if _, ok := os.LookupEnv("TESTCONTAINERS_RYUK_DISABLED"); !ok {
+		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	}
+	quietTestcontainers()
 	dir, err := os.MkdirTemp("", "gpcheck-e2e")
 	if err != nil {
 		panic(err)
@@ -99,7 +107,7 @@ func TestRunCleanPasses(t *testing.T) {
 	if n := len(r.report["findings"].([]any)); n != 0 {
 		t.Errorf("%d findings on the clean system: %v", n, r.report["findings"])
 	}
-	if r.report["schema_version"].(float64) != 1 || r.report["verdict"] != "passed" {
+	if r.report["schema_version"].(float64) != 2 || r.report["verdict"] != "passed" {
 		t.Errorf("schema_version %v verdict %v", r.report["schema_version"], r.report["verdict"])
 	}
 	for _, want := range []string{"✓ passed", "completion  ✓ 100% (20/20 flows)", "verdict     PASSED"} {
@@ -109,29 +117,26 @@ func TestRunCleanPasses(t *testing.T) {
 	}
 }
 
-// TestRunCatchesFaults runs the real binary against each fault mode the
-// golden-path, isolation, identity and websocket specs cover.
+// TestRunCatchesFaults runs the real binary against every fault mode of
+// the catalogue: each spec the mode names must report the finding kind it
+// names, and the run must fail.
 func TestRunCatchesFaults(t *testing.T) {
-	cases := []struct {
+	type want struct{ spec, kind string }
+	type tc struct {
 		fault string
-		kinds []string
-	}{
-		{"ws-unverified-claims", []string{"token_verdict_mismatch"}},
-		{"ws-demo-fallback", []string{"token_verdict_mismatch"}},
-		{"backend-email-identity", []string{"identity_mismatch"}},
-		{"ws-route-by-short-id", []string{"isolation_leak"}},
-		{"agent-shared-context", []string{"isolation_leak"}},
-		{"drop-events", []string{"stage_failure"}},
-		{"slow-first-event", []string{"stage_failure"}},
-		{"backend-local-decode", []string{"stage_failure", "identity_mismatch"}},
-		{"backend-stale-revocation", []string{"token_verdict_mismatch"}},
-		{"ws-no-revalidate", []string{"token_verdict_mismatch"}},
-		{"backend-alg-none", []string{"token_verdict_mismatch"}},
-		{"refresh-as-access", []string{"token_verdict_mismatch"}},
-		{"backend-threads-no-owner-check", []string{"idor"}},
-		{"ws-any-origin", []string{"origin_accepted"}},
-		{"auth-cache-by-prefix", []string{"order_dependent_verdict"}},
-		{"logout-keeps-refresh", []string{"session_not_ended"}},
+		wants []want
+	}
+	var cases []tc
+	for _, in := range faults.All() {
+		c := tc{fault: string(in.Name)}
+		for _, cb := range in.CaughtBy {
+			info, ok := suites.Lookup(cb.Spec)
+			if !ok {
+				t.Fatalf("fault %s names unknown spec %q", in.Name, cb.Spec)
+			}
+			c.wants = append(c.wants, want{info.Name(), cb.Kind})
+		}
+		cases = append(cases, c)
 	}
 	for _, c := range cases {
 		t.Run(c.fault, func(t *testing.T) {
@@ -140,10 +145,14 @@ func TestRunCatchesFaults(t *testing.T) {
 			if r.code != exitFailed {
 				t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 			}
-			byKind, _ := r.report["findings_by_kind"].(map[string]any)
-			for _, k := range c.kinds {
-				if byKind[k] == nil {
-					t.Errorf("no %s finding; findings by kind: %v", k, byKind)
+			found := map[want]bool{}
+			for _, f := range r.report["findings"].([]any) {
+				f := f.(map[string]any)
+				found[want{f["spec"].(string), f["kind"].(string)}] = true
+			}
+			for _, w := range c.wants {
+				if !found[w] {
+					t.Errorf("no %s finding from %q; findings by kind: %v", w.kind, w.spec, r.report["findings_by_kind"])
 				}
 			}
 			if r.report["verdict"] != "failed" || !strings.Contains(r.stdout, "✗ failed") {
@@ -236,8 +245,8 @@ func TestListSpecs(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stdout, "will run     Golden path never shows a user another user's events or data") ||
-		!strings.Contains(r.stdout, "filtered out") {
+	if !strings.Contains(r.stdout, "will run     isolation            Golden path never shows a user another user's events or data [isolation]") ||
+		!strings.Contains(r.stdout, "filtered out golden-path") || strings.Count(r.stdout, "will run") != 1 {
 		t.Errorf("unexpected listing:\n%s", r.stdout)
 	}
 }

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/gpcheck/gpcheck/harness"
+	"github.com/gpcheck/gpcheck/harness/profile"
 )
 
 // cmdProfile implements `gpcheck profile show [--profile FILE]`: it prints
@@ -29,10 +29,10 @@ func cmdProfile(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args[1:], false); err != nil {
 		return err
 	}
-	p := harness.DefaultProfile()
+	p := profile.Default()
 	if *file != "" {
 		var err error
-		if p, err = harness.LoadProfile(*file); err != nil {
+		if p, err = profile.Load(*file); err != nil {
 			return usagef("--profile: %v", err)
 		}
 	}

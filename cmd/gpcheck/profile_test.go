@@ -3,7 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
+	"encoding/pem"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpcheck/gpcheck/harness"
+	"github.com/gpcheck/gpcheck/harness/profile"
 )
 
 // renamedProfileYAML renames every path, the login user-id field, the
@@ -62,11 +65,11 @@ func TestProfileShow(t *testing.T) {
 	if code := report(cmdProfile([]string{"show"}, &out, &errOut), &errOut); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	got, err := harness.ParseProfile(bytes.NewReader(out.Bytes()))
+	got, err := profile.Parse(bytes.NewReader(out.Bytes()))
 	if err != nil {
 		t.Fatalf("output does not parse back: %v\n%s", err, out.String())
 	}
-	if want := harness.DefaultProfile(); !reflect.DeepEqual(got, want) {
+	if want := profile.Default(); !reflect.DeepEqual(got, want) {
 		t.Errorf("profile show reads back as\n%+v\nwant\n%+v", got, want)
 	}
 
@@ -75,11 +78,11 @@ func TestProfileShow(t *testing.T) {
 	if code := report(cmdProfile([]string{"show", "--profile", file}, &out, &errOut), &errOut); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	got, err = harness.ParseProfile(bytes.NewReader(out.Bytes()))
+	got, err = profile.Parse(bytes.NewReader(out.Bytes()))
 	if err != nil {
 		t.Fatalf("output does not parse back: %v\n%s", err, out.String())
 	}
-	want := harness.DefaultProfile()
+	want := profile.Default()
 	want.Name, want.Paths.WS, want.Events.Pong = "partial", "/socket", "heartbeat"
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("merged profile reads back as\n%+v\nwant\n%+v", got, want)
@@ -187,11 +190,36 @@ func TestSUTProfileRemoteRun(t *testing.T) {
 	}
 
 	dir := t.TempDir()
+	caFile := writeCAFile(t)
 	run := exec.Command(gpcheckBin, "run", "--target", "remote", "--profile", file, "--report-dir", dir, "--users", "6", "--no-progress",
+		"--ca-file", caFile, "--request-timeout", "7s", "--keepalive", "9s",
 		"--auth-url", urls["auth"], "--backend-url", urls["backend"], "--ws-url", urls["ws"])
 	run.Env = append(os.Environ(), "GPCHECK_SERVICE_SECRET=e2e-harness-secret")
 	if b, err := run.CombinedOutput(); err != nil {
 		t.Fatalf("remote run with the profile: %v\n%s", err, b)
+	}
+
+	// repro replays a remote run with its profile, CA file, request
+	// timeout and keepalive. The finding is planted (the clean services
+	// make none), so the replay of the golden-path spec does not reproduce
+	// it; but the replay completes every flow, which it can only do under
+	// the profile's names, and its report records all four settings.
+	plantFinding(t, dir, goldenSpec)
+	replayDir := t.TempDir()
+	repro := exec.Command(gpcheckBin, "repro", "--report", dir, "--finding", "F0001", "--report-dir", replayDir)
+	repro.Env = run.Env
+	b, err := repro.CombinedOutput()
+	if code := repro.ProcessState.ExitCode(); code != exitFailed || !strings.Contains(string(b), "NOT REPRODUCED") {
+		t.Fatalf("repro: exit %d (%v), want 1 and NOT REPRODUCED:\n%s", code, err, b)
+	}
+	replay := readReportMap(t, replayDir)
+	spec := replay["spec"].(map[string]any)
+	comp := replay["completion"].(map[string]any)
+	if spec["profile"] != file || spec["ca_file"] != caFile || spec["request_timeout"] != "7s" || spec["keepalive"] != "9s" {
+		t.Errorf("the replay's spec lost the run's settings: %v", spec)
+	}
+	if comp["attempted"].(float64) == 0 || comp["completed"] != comp["attempted"] {
+		t.Errorf("the replay did not complete every flow under the profile: %v", comp)
 	}
 
 	_ = sut.Process.Signal(syscall.SIGINT)
@@ -208,4 +236,51 @@ func TestSUTProfileRemoteRun(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("gpcheck sut --profile did not stop within 15 s of SIGINT")
 	}
+}
+
+// writeCAFile writes a PEM certificate (a test server's) as a CA file.
+func writeCAFile(t *testing.T) string {
+	t.Helper()
+	srv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// plantFinding marks spec failed in the report in dir and gives it one
+// finding, F0001 (a stage failure at login), as a failed run would have.
+func plantFinding(t *testing.T, dir, spec string) {
+	t.Helper()
+	rep := readReportMap(t, dir)
+	for _, s := range rep["specs"].([]any) {
+		if s := s.(map[string]any); s["name"] == spec {
+			s["state"], s["findings"] = "failed", 1
+		}
+	}
+	rep["verdict"] = "failed"
+	rep["findings"] = []any{map[string]any{"id": "F0001", "kind": "stage_failure", "stage": "login", "spec": spec, "user": "u0001 (x)", "vuser": "u0001", "detail": "planted"}}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readReportMap reads dir/report.json as a map.
+func readReportMap(t *testing.T, dir string) map[string]any {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

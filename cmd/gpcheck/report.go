@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/gpcheck/gpcheck/reports"
+	"github.com/gpcheck/gpcheck/reports/history"
+	"github.com/gpcheck/gpcheck/reports/reporters"
 )
 
 // cmdReport works on what runs left behind: the trend of a history file,
@@ -47,13 +49,13 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	paths, err := reports.WriteAll(*out, m)
+	paths, err := reporters.WriteAll(*out, m)
 	if err != nil {
 		return fmt.Errorf("write merged report: %w", err)
 	}
 	c := m.Completion
 	fmt.Fprintf(stdout, "merged %d shard(s): %d/%d flows completed (%s), %d finding(s), verdict %s\nreports: %s\n",
-		len(shards), c.Completed, c.Attempted, percent(c.Rate), len(m.Findings), strings.ToUpper(m.Verdict), strings.Join(paths, ", "))
+		len(shards), c.Completed, c.Attempted, reporters.Percent(c.Rate), len(m.Findings), strings.ToUpper(string(m.Verdict)), strings.Join(paths, ", "))
 	if !m.Passed() {
 		return exitError{exitFailed, nil}
 	}
@@ -73,16 +75,16 @@ func cmdTrend(args []string, stdout, stderr io.Writer) error {
 	if len(pos) != 1 {
 		return usagef("report trend needs one history file, got %d argument(s)", len(pos))
 	}
-	var render func([]reports.HistoryEntry) ([]byte, error)
+	var render func([]history.Entry) ([]byte, error)
 	switch *format {
 	case "text":
-		render = reports.TrendText
+		render = history.TrendText
 	case "html":
-		render = reports.TrendHTML
+		render = history.TrendHTML
 	default:
 		return usagef("unknown --format %q (want text or html)", *format)
 	}
-	entries, err := reports.ReadHistory(pos[0])
+	entries, err := history.Read(pos[0])
 	if err != nil {
 		return usagef("%v", err)
 	}
@@ -97,7 +99,7 @@ func cmdTrend(args []string, stdout, stderr io.Writer) error {
 		_, err := stdout.Write(b)
 		return err
 	}
-	if err := reports.WriteFileAtomic(*out, b); err != nil {
+	if err := reporters.WriteFile(*out, b); err != nil {
 		return exitError{exitFailed, fmt.Errorf("--out: %w", err)}
 	}
 	fmt.Fprintf(stdout, "trend of %d run(s): %s\n", len(entries), *out)

@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
-	"github.com/gpcheck/gpcheck/fixtures/faults"
+	"github.com/gpcheck/gpcheck/engine"
 	"github.com/gpcheck/gpcheck/reports"
 	"github.com/gpcheck/gpcheck/suites"
 )
@@ -23,7 +22,7 @@ func cmdRepro(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	id := fs.String("finding", "", "the finding's id, e.g. F0001")
 	repeat := fs.Int("repeat", 1, "tries: rerun until the finding reproduces or this many runs pass")
 	reportDir := fs.String("report-dir", "", "folder for the replay's report (default: REPORT/repro-ID)")
-	userMode := fs.String("user-mode", "register", "remote: how test users are obtained, as for run: register, or bypass (key from $GPCHECK_BYPASS_KEY)")
+	userMode := fs.String("user-mode", "", "how test users are obtained, as for run (default: the report's; bypass reads $GPCHECK_BYPASS_KEY)")
 	origin := fs.String("origin", "", "Origin header for WebSocket handshakes, as for run")
 	keyFile := fs.String("signing-key-file", "", "remote: file holding the SUT's HS256 signing key, as for run")
 	if err := parse(fs, args, false); err != nil {
@@ -45,48 +44,43 @@ func cmdRepro(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	switch rep.Target.Kind {
-	case "local", "remote":
-	case "containers":
-		return usagef("repro against a containers target is not supported yet (the finding is from a containers run)")
-	default:
-		return usagef("report %s: unknown target kind %q", reportPath(*dir), rep.Target.Kind)
-	}
-	if err := knownSpec(orig.Spec); err != nil {
-		return err
+	if _, ok := suites.Lookup(orig.Spec); !ok {
+		return usagef("the finding's spec %q is not among this gpcheck's specs", orig.Spec)
 	}
 
-	// The run's own defaults, then the report's target and shape, then
-	// what the report cannot hold (how users are made, the key).
-	o, _ := runFlags(io.Discard)
-	o.fromReport(rep, map[string]bool{})
-	o.focus = []string{orig.Spec}
-	o.userMode, o.origin, o.keyFile, o.noProgress = *userMode, *origin, *keyFile, true
-	o.reportDir = *reportDir
-	if o.reportDir == "" {
-		o.reportDir = filepath.Join(reportFolder(*dir), "repro-"+orig.ID)
+	// The report's own spec, then what the report cannot hold (how users
+	// are made, the key), then only the finding's spec.
+	spec := replaySpec(rep)
+	spec.Focus = []string{orig.Spec}
+	if *userMode != "" {
+		spec.UserMode = *userMode
 	}
-	given := map[string]bool{"signing-key-file": *keyFile != ""}
-	if err := o.validate(given); err != nil {
-		return err
+	if *origin != "" {
+		spec.Origin = *origin
 	}
-	set, err := faults.Parse(o.faults...)
-	if err != nil {
-		return usagef("report %s: %v", reportPath(*dir), err)
+	if *keyFile != "" {
+		spec.SigningKeyFile = *keyFile
+	}
+	spec.ReportDir = *reportDir
+	if spec.ReportDir == "" {
+		spec.ReportDir = filepath.Join(reportFolder(*dir), "repro-"+orig.ID)
+	}
+	if _, err := engine.Plan(spec); err != nil {
+		return runError(err)
 	}
 
 	fmt.Fprintf(stdout, "repro %s: %s in %q%s\n", orig.ID, orig.Kind, orig.Spec, findingWhere(orig))
 	fmt.Fprintf(stdout, "  %s\n", trimLine(orig.Detail, 300))
 	fmt.Fprintf(stdout, "replaying: target %s (faults: %s), %d users × %d message(s), concurrency %s, seed %d; report folder %s\n",
-		o.target, set, o.users, o.messages, concurrencyText(o.concurrency), o.seed, o.reportDir)
+		spec.Target, strings.Join(append([]string{}, spec.Faults...), ","), spec.Users, spec.Messages, engine.ConcurrencyText(spec.Concurrency), spec.Seed, spec.ReportDir)
 
 	for try := 1; try <= *repeat; try++ {
-		out, err := execute(ctx, o, set, io.Discard)
+		out, err := engine.Run(ctx, spec, engine.Options{Version: version})
 		if err != nil {
-			return err
+			return runError(err)
 		}
 		r := out.Report
-		if r.Verdict == "interrupted" {
+		if r.Verdict == reports.VerdictInterrupted {
 			return exitError{exitInterrupted, fmt.Errorf("try %d was interrupted: %s", try, oneLine(r.Error))}
 		}
 		if got := replayMatch(orig, r.Findings); got != nil {
@@ -94,7 +88,7 @@ func cmdRepro(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintln(stdout)
 			printTranscript(stdout, fmt.Sprintf("replayed %s", got.ID), *got, out.Secrets)
 			fmt.Fprintln(stdout)
-			fmt.Fprintf(stdout, "REPRODUCED %s on try %d of %d (replay report: %s)\n", orig.ID, try, *repeat, o.reportDir)
+			fmt.Fprintf(stdout, "REPRODUCED %s on try %d of %d (replay report: %s)\n", orig.ID, try, *repeat, spec.ReportDir)
 			return nil
 		}
 		fmt.Fprintf(stdout, "try %d/%d: not reproduced (verdict %s, %d finding(s))\n", try, *repeat, r.Verdict, len(r.Findings))
@@ -121,24 +115,10 @@ func findFinding(rep *reports.Report, id string) (reports.Finding, error) {
 	}
 }
 
-// knownSpec refuses a spec name this gpcheck does not define.
-func knownSpec(name string) error {
-	specs, err := suites.Preview("")
-	if err != nil {
-		return err
-	}
-	for _, s := range specs {
-		if s.Name == name {
-			return nil
-		}
-	}
-	return usagef("the finding's spec %q is not among this gpcheck's specs", name)
-}
-
 // replayMatch returns the replay's finding that reproduces orig: the same
 // kind in the same spec (and, for a stage failure, the same stage). Among
-// those it prefers the same virtual user, then the same other users named
-// in the detail (whose server ids differ from run to run).
+// those it prefers the same virtual user, then the same other virtual
+// users involved (server ids differ from run to run; virtual users do not).
 func replayMatch(orig reports.Finding, got []reports.Finding) *reports.Finding {
 	var best *reports.Finding
 	bestScore := -1
@@ -151,10 +131,10 @@ func replayMatch(orig reports.Finding, got []reports.Finding) *reports.Finding {
 			continue
 		}
 		score := 0
-		if userLabel(f.User) == userLabel(orig.User) {
+		if f.VUser == orig.VUser {
 			score += 2
 		}
-		if slices.Equal(userLabels.FindAllString(f.Detail, -1), userLabels.FindAllString(orig.Detail, -1)) {
+		if slices.Equal(f.Others, orig.Others) {
 			score++
 		}
 		if score > bestScore {
@@ -167,22 +147,13 @@ func replayMatch(orig reports.Finding, got []reports.Finding) *reports.Finding {
 	return best
 }
 
-// userLabels finds the virtual users a detail names.
-var userLabels = regexp.MustCompile(`\bu\d{4}\b`)
-
-// userLabel is a finding's virtual user without the server's id for it,
-// which differs from run to run: "u0003 (01a2…)" is u0003.
-func userLabel(u string) string {
-	if i := strings.IndexByte(u, ' '); i >= 0 {
-		return u[:i]
-	}
-	return u
-}
-
 func findingWhere(f reports.Finding) string {
 	var parts []string
-	if f.User != "" {
-		parts = append(parts, "user "+userLabel(f.User))
+	switch {
+	case f.VUser != "":
+		parts = append(parts, "user "+f.VUser)
+	case f.User != "":
+		parts = append(parts, "user "+f.User)
 	}
 	if f.Stage != "" {
 		parts = append(parts, "stage "+f.Stage)

@@ -23,7 +23,10 @@ var (
 	failingErr  error
 )
 
-const leakSpec = "Golden path never shows a user another user's events or data"
+const (
+	leakSpec   = "Golden path never shows a user another user's events or data"
+	goldenSpec = "Golden path completes every flow, each stage within its SLA"
+)
 
 func failingReport(t *testing.T) string {
 	t.Helper()
@@ -162,8 +165,8 @@ func TestReproCleanReportHasNoFinding(t *testing.T) {
 func TestReproUsage(t *testing.T) {
 	t.Parallel()
 	dir := failingReport(t)
-	containers := writeReport(t, map[string]any{"schema_version": 1, "verdict": "failed",
-		"target":   map[string]any{"kind": "containers"},
+	mars := writeReport(t, map[string]any{"schema_version": 1, "verdict": "failed",
+		"target":   map[string]any{"kind": "mars"},
 		"config":   map[string]any{"users": 3, "messages": 1, "seed": 7},
 		"findings": []any{map[string]any{"id": "F0001", "kind": "isolation_leak", "spec": leakSpec, "detail": "x"}}})
 	cases := []struct {
@@ -175,7 +178,7 @@ func TestReproUsage(t *testing.T) {
 		{[]string{"repro", "--report", t.TempDir(), "--finding", "F0001"}, "read report"},
 		{[]string{"repro", "--report", dir, "--finding", "F9999"}, `unknown finding "F9999": the report's findings are F0001 … F`},
 		{[]string{"repro", "--report", dir, "--finding", "F0001", "--repeat", "0"}, "--repeat must be at least 1"},
-		{[]string{"repro", "--report", containers, "--finding", "F0001"}, "containers target is not supported yet"},
+		{[]string{"repro", "--report", mars, "--finding", "F0001"}, `unknown --target "mars"`},
 		{[]string{"repro", "--report", dir, "--finding", "F0001", "stray"}, "unexpected argument"},
 	}
 	for _, c := range cases {
@@ -313,7 +316,7 @@ func TestRerunFailed(t *testing.T) {
 	if ran != 1 {
 		t.Errorf("%d specs ran, want 1", ran)
 	}
-	cfg := r.report["config"].(map[string]any)
+	cfg := r.report["spec"].(map[string]any)
 	tgt := r.report["target"].(map[string]any)
 	if cfg["seed"].(float64) != 7 || cfg["users"].(float64) != 20 || fmt.Sprint(tgt["faults"]) != "[ws-route-by-short-id]" {
 		t.Errorf("rerun did not take the report's seed, shape and faults: %v %v", cfg, tgt)
@@ -321,7 +324,7 @@ func TestRerunFailed(t *testing.T) {
 
 	// Flags override the report.
 	r = gpcheck(t, 2*time.Minute, "run", "--rerun-failed", dir, "--users", "4", "--seed", "9")
-	cfg = r.report["config"].(map[string]any)
+	cfg = r.report["spec"].(map[string]any)
 	if r.code != exitFailed || cfg["seed"].(float64) != 9 || cfg["users"].(float64) != 4 {
 		t.Errorf("exit %d, config %v; want the flags' seed 9 and 4 users", r.code, cfg)
 	}

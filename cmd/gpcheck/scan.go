@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/gpcheck/gpcheck/engine"
 	"github.com/gpcheck/gpcheck/harness/scan"
 )
 
@@ -13,8 +14,8 @@ import (
 // anything is found, 0 when clean, 2 on bad arguments.
 func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("scan", stderr)
-	var authPaths listFlag
-	fs.Var(&authPaths, "auth-path", "glob of the auth service's files, relative to each PATH (repeatable; dir/** for a whole folder)")
+	var authPaths []string
+	fs.Var(newListFlag(&authPaths), "auth-path", "glob of the auth service's files, relative to each PATH (repeatable; dir/** for a whole folder)")
 	includeTests := fs.Bool("include-tests", false, "scan test files too")
 	format := fs.String("format", "text", "output format: text, json or sarif")
 	configFile := fs.String("config", "", "read scan.auth_paths from this YAML file (gpcheck.yaml) when no --auth-path is given")
@@ -23,7 +24,7 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	if *configFile != "" && len(authPaths) == 0 {
-		cfg, err := loadConfig(*configFile)
+		cfg, err := loadConfig(*configFile, engine.DefaultSpec())
 		if err != nil {
 			return usagef("--config: %v", err)
 		}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/gpcheck/gpcheck/fixtures/faults"
 	"github.com/gpcheck/gpcheck/fixtures/sut"
-	"github.com/gpcheck/gpcheck/harness"
+	"github.com/gpcheck/gpcheck/harness/profile"
 )
 
 // cmdSUT serves the reference services until interrupted. With --profile
@@ -19,8 +19,8 @@ import (
 // can be tried against a deployment whose names differ.
 func cmdSUT(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("sut", stderr)
-	var faultNames listFlag
-	fs.Var(&faultNames, "fault", "switch on a fault mode (repeatable; see fixtures/README.md)")
+	var faultNames []string
+	fs.Var(newListFlag(&faultNames), "fault", "switch on a fault mode (repeatable; see fixtures/README.md)")
 	authAddr := fs.String("auth-addr", "127.0.0.1:8081", "auth service listen address")
 	backendAddr := fs.String("backend-addr", "127.0.0.1:8000", "backend listen address")
 	wsAddr := fs.String("ws-addr", "127.0.0.1:8002", "WebSocket gateway listen address")
@@ -32,10 +32,10 @@ func cmdSUT(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return usagef("%v", err)
 	}
-	var prof harness.Profile
+	var prof profile.Profile
 	addrs := sut.Options{AuthAddr: *authAddr, BackendAddr: *backendAddr, WSAddr: *wsAddr}
 	if *profileFile != "" {
-		if prof, err = harness.LoadProfile(*profileFile); err != nil {
+		if prof, err = profile.Load(*profileFile); err != nil {
 			return usagef("--profile: %v", err)
 		}
 		addrs = sut.Options{} // the proxies take the addresses; the services get free ports

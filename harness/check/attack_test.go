@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gpcheck/gpcheck/harness"
 	"github.com/gpcheck/gpcheck/harness/client"
+	"github.com/gpcheck/gpcheck/harness/profile"
 	"github.com/gpcheck/gpcheck/reports"
 )
 
@@ -32,7 +32,7 @@ func TestNormalizeAnswer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, b := NormalizeAnswer(tt.status1, []byte(tt.body1), tt.id1), NormalizeAnswer(tt.status2, []byte(tt.body2), tt.id2)
+			a, b := normalizeAnswer(tt.status1, []byte(tt.body1), tt.id1), normalizeAnswer(tt.status2, []byte(tt.body2), tt.id2)
 			if (a == b) != tt.same {
 				t.Errorf("NormalizeAnswer: %q vs %q, want same=%v", a, b, tt.same)
 			}
@@ -65,7 +65,7 @@ func TestNeighbour(t *testing.T) {
 }
 
 func TestOriginCases(t *testing.T) {
-	cs, err := OriginCases("http://localhost:3000")
+	cs, err := originCases("http://localhost:3000")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestOriginCases(t *testing.T) {
 			t.Errorf("case %q (%s): allowed=%v, want present with %v", c.Origin, c.Name, c.Allowed, allowed)
 		}
 	}
-	https, err := OriginCases("https://app.example")
+	https, err := originCases("https://app.example")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,19 +97,19 @@ func TestOriginCases(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"", "localhost", "://x"} {
-		if _, err := OriginCases(bad); err == nil {
+		if _, err := originCases(bad); err == nil {
 			t.Errorf("OriginCases(%q) accepted a non-origin", bad)
 		}
 	}
 }
 
 func TestJudgeOrigin(t *testing.T) {
-	allowed := OriginCase{Name: "the allowed Origin", Origin: "http://a", Allowed: true}
-	foreign := OriginCase{Name: "a foreign site", Origin: "http://evil"}
+	allowed := originCase{Name: "the allowed Origin", Origin: "http://a", Allowed: true}
+	foreign := originCase{Name: "a foreign site", Origin: "http://evil"}
 	tests := []struct {
-		c    OriginCase
+		c    originCase
 		got  dialResult
-		want string // finding kind, "" for none
+		want reports.Kind // finding kind, "" for none
 	}{
 		{allowed, dialResult{upgraded: true, status: 101}, ""},
 		{allowed, dialResult{status: 403}, reports.KindTokenVerdict},
@@ -132,7 +132,7 @@ func TestJudgeSubprotocol(t *testing.T) {
 	offered := []string{"jwt-auth", "jwt.<token>", "gpcheck.v1"}
 	tests := []struct {
 		got  dialResult
-		want string
+		want reports.Kind
 	}{
 		{dialResult{upgraded: true, status: 101, subprotocol: "jwt-auth"}, ""},
 		{dialResult{upgraded: true, status: 101}, ""},
@@ -167,7 +167,7 @@ func TestJudgeAgainstAuth(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := JudgeAgainstAuth(tt.name, tt.cells)
+			fs := judgeAgainstAuth(tt.name, tt.cells)
 			var got []string
 			for _, f := range fs {
 				if f.Kind != reports.KindOrderDependent {
@@ -185,7 +185,7 @@ func TestJudgeAgainstAuth(t *testing.T) {
 func TestTokenSurgery(t *testing.T) {
 	const tok = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIiwiZXhwIjoxMDB9.c2lnbmF0dXJlLW9mLWEtdG9rZW4tMDEyMzQ1Njc4OQ"
 	broken, err := breakSignature(tok)
-	if err != nil || broken == tok || len(broken) != len(tok) || SharedPrefix(broken, tok) < strings.LastIndexByte(tok, '.') {
+	if err != nil || broken == tok || len(broken) != len(tok) || sharedPrefix(broken, tok) < strings.LastIndexByte(tok, '.') {
 		t.Errorf("breakSignature: %q, %v", broken, err)
 	}
 	swapped, err := swapSignature(tok, "x.y.OTHER")
@@ -199,13 +199,13 @@ func TestTokenSurgery(t *testing.T) {
 	if _, err := breakSignature("nodots"); err == nil {
 		t.Error("breakSignature accepted a token without a signature")
 	}
-	if got := SharedPrefix("abcdef", "abcxyz"); got != 3 {
+	if got := sharedPrefix("abcdef", "abcxyz"); got != 3 {
 		t.Errorf("SharedPrefix = %d, want 3", got)
 	}
 }
 
 func TestNormalizeRun(t *testing.T) {
-	ev := harness.DefaultProfile().Events
+	ev := profile.Default().Events
 	frame := func(typ string, data any) client.Frame {
 		b, _ := json.Marshal(data)
 		return client.Frame{Type: typ, Data: b}

@@ -9,6 +9,7 @@ import (
 	"github.com/gpcheck/gpcheck/harness/client"
 	"github.com/gpcheck/gpcheck/harness/flow"
 	"github.com/gpcheck/gpcheck/harness/load"
+	"github.com/gpcheck/gpcheck/harness/profile"
 	"github.com/gpcheck/gpcheck/reports"
 )
 
@@ -25,8 +26,8 @@ func TestRateIsFloored(t *testing.T) {
 		{0, 0, 0},
 	}
 	for _, tt := range tests {
-		if got := Rate(tt.done, tt.all); got != tt.want {
-			t.Errorf("Rate(%d, %d) = %v, want %v", tt.done, tt.all, got, tt.want)
+		if got := reports.FloorRate(tt.done, tt.all); got != tt.want {
+			t.Errorf("FloorRate(%d, %d) = %v, want %v", tt.done, tt.all, got, tt.want)
 		}
 	}
 }
@@ -40,7 +41,7 @@ func user(i int) *flow.Result {
 	r := &flow.Result{Plan: p, UserID: id, Messages: []*flow.Message{m},
 		Identity: flow.Identity{TokenSub: id, Validate: id, Profile: id, Connections: []string{id}}}
 	r.Frames = append(r.Frames, flow.Received{Frame: frame("connection_established", id, "", "", "")})
-	for _, typ := range flow.EventTypes {
+	for _, typ := range profile.Default().EventTypes() {
 		r.Frames = append(r.Frames, flow.Received{Frame: frame(typ, id, m.RunID, m.RequestID, `{"result":{"content":"You said: `+text+`"}}`)})
 	}
 	return r

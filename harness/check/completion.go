@@ -35,7 +35,7 @@ func Completion(out *load.Outcome, target float64) (reports.Completion, []report
 		}
 		for _, m := range r.Messages {
 			c.Attempted++
-			for _, st := range flow.Stages {
+			for _, st := range flow.Stages() {
 				attempted[st]++
 				if d, ok := m.Timings[st]; ok {
 					lat[st] = append(lat[st], d)
@@ -52,29 +52,21 @@ func Completion(out *load.Outcome, target float64) (reports.Completion, []report
 			findings = append(findings, reports.Finding{
 				Kind:     reports.KindStageFailure,
 				User:     userLabel(r),
+				VUser:    r.Plan.Label(),
 				Stage:    string(m.Failure.Stage),
 				Detail:   fmt.Sprintf("message %d (request %s): %s", m.Index, m.RequestID, m.Failure.Cause),
 				Evidence: requestTranscript(r, m.RequestID),
 			})
 		}
 	}
-	c.Rate = Rate(c.Completed, c.Attempted)
+	c.Rate = reports.FloorRate(c.Completed, c.Attempted)
 	var stages []reports.Stage
-	for _, st := range flow.Stages {
+	for _, st := range flow.Stages() {
 		s := reports.Stage{Name: string(st), Attempted: attempted[st], Failed: failed[st]}
 		s.P50MS, s.P90MS, s.P99MS = percentiles(lat[st])
 		stages = append(stages, s)
 	}
 	return c, stages, findings
-}
-
-// Rate returns completed/attempted in percent, floored to two decimals, so
-// that any failure shows as less than 100. No attempt is a rate of 0.
-func Rate(completed, attempted int) float64 {
-	if attempted == 0 {
-		return 0
-	}
-	return math.Floor(float64(completed)*10000/float64(attempted)) / 100
 }
 
 func percentiles(ds []time.Duration) (p50, p90, p99 float64) {

@@ -70,7 +70,7 @@ func Identity(out *load.Outcome) []reports.Finding {
 			return rec.Frame.Type == established || own[rec.Frame.RequestID]
 		}))
 		for _, p := range problems {
-			findings = append(findings, reports.Finding{Kind: reports.KindIdentity, User: userLabel(r), Detail: p, Evidence: ev})
+			findings = append(findings, reports.Finding{Kind: reports.KindIdentity, User: userLabel(r), VUser: r.Plan.Label(), Detail: p, Evidence: ev})
 		}
 	}
 	return findings

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gpcheck/gpcheck/harness"
 	"github.com/gpcheck/gpcheck/harness/client"
+	"github.com/gpcheck/gpcheck/harness/profile"
 	"github.com/gpcheck/gpcheck/reports"
 )
 
@@ -130,12 +131,12 @@ func IDOR(ctx context.Context, env *harness.Env, a, b Session) (reports.ProbeTab
 			got, raw := idorAnswer(ctx, env, connB, b, path, p.id)
 			verdict := "same"
 			if got != ref[path] {
-				verdict = reports.KindIDOR
+				verdict = string(reports.KindIDOR)
 				find(path, "%s asked for %s thread %s and got %q; for a missing id the answer is %q",
 					b.Label, p.source, p.id, short(got), short(ref[path]))
 			}
 			if strings.Contains(raw, canaryA) {
-				verdict = reports.KindIDOR
+				verdict = string(reports.KindIDOR)
 				find(path, "%s's answer for thread %s holds %s's thread history (canary %s)", b.Label, p.id, a.Label, canaryA)
 			}
 			table.Rows = append(table.Rows, []string{p.source + " " + p.id, path, short(got), short(ref[path]), verdict})
@@ -165,7 +166,7 @@ func idorAnswer(ctx context.Context, env *harness.Env, conn *client.Conn, b Sess
 		if err != nil {
 			return "error: " + err.Error(), ""
 		}
-		return NormalizeAnswer(r.Status, r.Body, id), string(r.Body)
+		return normalizeAnswer(r.Status, r.Body, id), string(r.Body)
 	default:
 		fs, err := runFrames(ctx, env, conn, "gpcheck idor probe", id)
 		var all []string
@@ -184,11 +185,11 @@ func idorAnswer(ctx context.Context, env *harness.Env, conn *client.Conn, b Sess
 var volatileKeys = map[string]bool{"timestamp": true, "time": true, "request_id": true, "trace_id": true,
 	"correlation_id": true, "run_id": true, "created_at": true}
 
-// NormalizeAnswer renders an HTTP answer for comparison: its status and
+// normalizeAnswer renders an HTTP answer for comparison: its status and
 // body with every occurrence of id replaced by "{id}", and, for a JSON
 // body, volatile fields dropped and keys sorted. Two answers that differ
 // only by the id asked for normalise to the same string.
-func NormalizeAnswer(status int, body []byte, id string) string {
+func normalizeAnswer(status int, body []byte, id string) string {
 	return fmt.Sprintf("%d %s", status, normalizeBody(body, id))
 }
 
@@ -240,7 +241,7 @@ func withoutID(s, id string) string {
 // normalizeRun renders the frames of one run for comparison: each frame's
 // type, with an agent_error's message or an error frame's code, and the
 // id taken out.
-func normalizeRun(ev harness.ProfileEvents, fs []client.Frame, id string) string {
+func normalizeRun(ev profile.Events, fs []client.Frame, id string) string {
 	var parts []string
 	for _, f := range fs {
 		part := f.Type
@@ -263,7 +264,7 @@ func normalizeRun(ev harness.ProfileEvents, fs []client.Frame, id string) string
 // openConn opens a WebSocket connection for tok by header and reads its
 // connection_established.
 func openConn(ctx context.Context, env *harness.Env, tok string) (*client.Conn, error) {
-	cell, conn := WSHandshake(ctx, env, tok, client.AuthHeader)
+	cell, conn := wSHandshake(ctx, env, tok, client.AuthHeader)
 	if conn == nil {
 		return nil, fmt.Errorf("handshake refused: %s", cell.Code)
 	}

@@ -11,8 +11,8 @@ import (
 	"github.com/gpcheck/gpcheck/reports"
 )
 
-// CanaryPrefix starts every canary the load runner puts in user messages.
-const CanaryPrefix = "gpc-"
+// canaryPrefix starts every canary the load runner puts in user messages.
+const canaryPrefix = "gpc-"
 
 // Isolation checks that no user received another user's data: every frame
 // and REST answer each user received is searched for other users'
@@ -115,8 +115,10 @@ func Isolation(out *load.Outcome) []reports.Finding {
 				name = otherShard[o].Label() + " (another shard)"
 			}
 			findings = append(findings, reports.Finding{
-				Kind: reports.KindIsolationLeak,
-				User: userLabel(r),
+				Kind:   reports.KindIsolationLeak,
+				User:   userLabel(r),
+				VUser:  r.Plan.Label(),
+				Others: []string{from.Plan.Label()},
 				Detail: fmt.Sprintf("received %s's data (%s) %d time(s), in %s",
 					name, strings.Join(keys(l.kinds), ", "), l.count, strings.Join(keys(l.where), "; ")),
 				Evidence: leakTranscript(from, r, l),
@@ -142,6 +144,7 @@ func missingOwnCanary(r *flow.Result, completed string) []reports.Finding {
 				out = append(out, reports.Finding{
 					Kind:     reports.KindIsolationLeak,
 					User:     userLabel(r),
+					VUser:    r.Plan.Label(),
 					Detail:   fmt.Sprintf("the answer to request %s lacks the user's own canary %s", m.RequestID, canary),
 					Evidence: requestTranscript(r, m.RequestID),
 				})
@@ -227,7 +230,7 @@ func markersIn(raw []byte, owner map[string]markerOwner) []markerOwner {
 func canariesIn(s string, owner map[string]markerOwner) []markerOwner {
 	var out []markerOwner
 	for {
-		i := strings.Index(s, CanaryPrefix)
+		i := strings.Index(s, canaryPrefix)
 		if i < 0 {
 			return out
 		}
@@ -241,7 +244,7 @@ func canariesIn(s string, owner map[string]markerOwner) []markerOwner {
 		if o, ok := owner[s[:end]]; ok && o.kind == "canary" {
 			out = append(out, o)
 		}
-		s = s[len(CanaryPrefix):]
+		s = s[len(canaryPrefix):]
 	}
 }
 

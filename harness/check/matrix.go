@@ -26,8 +26,10 @@ const (
 	matrixParallel  = 8
 )
 
-// MatrixPaths lists the matrix's paths in order.
-var MatrixPaths = []string{PathAuth, PathProfile, PathThreads, PathWSHeader, PathWSSubproto, PathWSMessage}
+// MatrixPaths lists the matrix's paths in order, the auth service first.
+func MatrixPaths() []string {
+	return []string{PathAuth, PathProfile, PathThreads, PathWSHeader, PathWSSubproto, PathWSMessage}
+}
 
 // Cell is one path's verdict on one token.
 type Cell struct {
@@ -84,7 +86,7 @@ func Matrix(ctx context.Context, env *harness.Env, m tokens.Material, userA stri
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			for _, p := range MatrixPaths {
+			for _, p := range MatrixPaths() {
 				rows[i].Cells[p] = probe(ctx, env, p, tok)
 			}
 		}()
@@ -114,7 +116,7 @@ func judgeRow(c tokens.Case, cells map[string]Cell, userA string) []reports.Find
 		out = append(out, reports.Finding{Kind: reports.KindIdentity, Path: PathAuth,
 			Detail: fmt.Sprintf("%s: the auth service resolves user %q, the token was issued to %q", label, ref.User, userA)})
 	}
-	for _, p := range MatrixPaths[1:] {
+	for _, p := range MatrixPaths()[1:] {
 		got := cells[p]
 		switch {
 		case got.Accept && !ref.Accept:
@@ -154,24 +156,24 @@ func probe(ctx context.Context, env *harness.Env, path, tok string) Cell {
 		}
 		return restCell("", raw, err)
 	case PathWSHeader:
-		c, conn := WSHandshake(ctx, env, tok, client.AuthHeader)
+		c, conn := wSHandshake(ctx, env, tok, client.AuthHeader)
 		if conn != nil {
 			conn.Close()
 		}
 		return c
 	case PathWSSubproto:
-		c, conn := WSHandshake(ctx, env, tok, client.AuthSubprotocol)
+		c, conn := wSHandshake(ctx, env, tok, client.AuthSubprotocol)
 		if conn != nil {
 			conn.Close()
 		}
 		return c
 	case PathWSMessage:
-		_, conn := WSHandshake(ctx, env, tok, client.AuthHeader)
+		_, conn := wSHandshake(ctx, env, tok, client.AuthHeader)
 		if conn == nil {
 			return Cell{Code: "handshake refused"}
 		}
 		defer conn.Close()
-		return RunVerdict(ctx, env, conn, "gpcheck token matrix probe")
+		return runVerdict(ctx, env, conn, "gpcheck token matrix probe")
 	}
 	return Cell{Code: "unknown path"}
 }
@@ -191,10 +193,10 @@ func restCell(user string, raw client.Response, err error) Cell {
 	return Cell{Code: "error: " + err.Error()}
 }
 
-// WSHandshake opens a connection with tok and returns the verdict: accept
+// wSHandshake opens a connection with tok and returns the verdict: accept
 // as the user of connection_established (and the open connection), or
 // reject with the HTTP status or close code.
-func WSHandshake(ctx context.Context, env *harness.Env, tok string, m client.AuthMethod) (Cell, *client.Conn) {
+func wSHandshake(ctx context.Context, env *harness.Env, tok string, m client.AuthMethod) (Cell, *client.Conn) {
 	return wsDial(ctx, env, env.Target.WSURL, tok, client.DialOptions{Method: m, Origin: env.Target.Origin, HTTPClient: env.HTTP})
 }
 
@@ -227,10 +229,10 @@ func wsDial(ctx context.Context, env *harness.Env, wsURL, tok string, opts clien
 	}
 }
 
-// RunVerdict sends one user_message on an open connection and returns
+// runVerdict sends one user_message on an open connection and returns
 // whether the gateway ran it, and as whom: accept when an event of the run
 // arrives, reject on close 1008, agent_error or an error frame.
-func RunVerdict(ctx context.Context, env *harness.Env, conn *client.Conn, text string) Cell {
+func runVerdict(ctx context.Context, env *harness.Env, conn *client.Conn, text string) Cell {
 	ctx, cancel := context.WithTimeout(ctx, matrixRunWindow+env.Target.SLA.FirstEvent)
 	defer cancel()
 	req := fmt.Sprintf("req-probe-%d", time.Now().UnixNano())

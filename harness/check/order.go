@@ -50,11 +50,11 @@ type orderCase struct {
 // request reaching that listener.
 func Order(ctx context.Context, env *harness.Env, a Session, others []Session) (reports.ProbeTable, []reports.Finding) {
 	table := reports.ProbeTable{Name: "order: verdicts after a warm-up, a burst and key URLs",
-		Columns: append(append([]string{"case", "how"}, MatrixPaths...), "verdict")}
+		Columns: append(append([]string{"case", "how"}, MatrixPaths()...), "verdict")}
 	var out []reports.Finding
 	add := func(name, how string, cells map[string]Cell, fs []reports.Finding, skipped string) {
 		row := []string{name, how}
-		for _, p := range MatrixPaths {
+		for _, p := range MatrixPaths() {
 			if skipped != "" {
 				row = append(row, "–")
 				continue
@@ -66,7 +66,7 @@ func Order(ctx context.Context, env *harness.Env, a Session, others []Session) (
 		case skipped != "":
 			verdict = "skipped: " + skipped
 		case len(fs) > 0:
-			verdict = fs[0].Kind
+			verdict = string(fs[0].Kind)
 		}
 		table.Rows = append(table.Rows, append(row, verdict))
 		for i := range fs {
@@ -86,7 +86,7 @@ func Order(ctx context.Context, env *harness.Env, a Session, others []Session) (
 		}
 		warm(ctx, env, a.AccessToken)
 		cells[i] = map[string]Cell{}
-		for _, p := range MatrixPaths[:len(MatrixPaths)-1] {
+		for _, p := range MatrixPaths()[:len(MatrixPaths())-1] {
 			cells[i][p] = probe(ctx, env, p, c.token)
 		}
 	}
@@ -94,7 +94,7 @@ func Order(ctx context.Context, env *harness.Env, a Session, others []Session) (
 	// A burst of invalid tokens, then a's valid token everywhere.
 	accepted := burst(ctx, env, a.AccessToken)
 	after := map[string]Cell{}
-	for _, p := range MatrixPaths[:len(MatrixPaths)-1] {
+	for _, p := range MatrixPaths()[:len(MatrixPaths())-1] {
 		after[p] = probe(ctx, env, p, a.AccessToken)
 	}
 
@@ -125,10 +125,10 @@ func Order(ctx context.Context, env *harness.Env, a Session, others []Session) (
 			add(c.name, c.how, nil, nil, c.skipped)
 			continue
 		}
-		add(c.name, c.how, cells[i], JudgeAgainstAuth(c.name, cells[i]), "")
+		add(c.name, c.how, cells[i], judgeAgainstAuth(c.name, cells[i]), "")
 	}
 	var bfs []reports.Finding
-	for _, p := range MatrixPaths {
+	for _, p := range MatrixPaths() {
 		var names []string
 		for _, acc := range accepted {
 			if acc.path == p {
@@ -141,7 +141,7 @@ func Order(ctx context.Context, env *harness.Env, a Session, others []Session) (
 				Detail: fmt.Sprintf("in a burst of %d invalid tokens after a warm-up, %s accepted %d (the auth service none), first %s", BurstSize, p, len(names), names[0])})
 		}
 	}
-	for _, p := range MatrixPaths {
+	for _, p := range MatrixPaths() {
 		if c := after[p]; !c.Accept || (c.User != "" && c.User != a.UserID) {
 			bfs = append(bfs, reports.Finding{Kind: reports.KindOrderDependent, Path: p,
 				Detail: fmt.Sprintf("after a burst of %d invalid tokens %s answers %s to %s's valid token, want accept as %q", BurstSize, p, c, a.Label, a.UserID)})
@@ -182,7 +182,7 @@ func orderCases(a Session, others []Session, key []byte) []orderCase {
 	addTok(an+" token, exp changed", "exp one second later, original signature", tok, err)
 	for _, o := range others {
 		cs = append(cs, orderCase{name: shortLabel(o.Label) + "'s valid token",
-			how: fmt.Sprintf("issued by the auth service; shares its first %d characters with %s", SharedPrefix(a.AccessToken, o.AccessToken), an), token: o.AccessToken})
+			how: fmt.Sprintf("issued by the auth service; shares its first %d characters with %s", sharedPrefix(a.AccessToken, o.AccessToken), an), token: o.AccessToken})
 	}
 	keyed := func(name, how string, set map[string]any) {
 		if key == nil {
@@ -209,14 +209,14 @@ func orderCases(a Session, others []Session, key []byte) []orderCase {
 	return cs
 }
 
-// JudgeAgainstAuth compares every path's verdict with the auth service's
+// judgeAgainstAuth compares every path's verdict with the auth service's
 // (cells[PathAuth]) and returns an order_dependent_verdict finding for
 // each path that accepts what it rejects, rejects what it accepts, or
 // accepts as another user.
-func JudgeAgainstAuth(name string, cells map[string]Cell) []reports.Finding {
+func judgeAgainstAuth(name string, cells map[string]Cell) []reports.Finding {
 	var out []reports.Finding
 	ref := cells[PathAuth]
-	for _, p := range MatrixPaths[1:] {
+	for _, p := range MatrixPaths()[1:] {
 		got, ok := cells[p]
 		if !ok {
 			continue
@@ -247,7 +247,7 @@ const warmRunWindow = 300 * time.Millisecond
 // warm sends tok down every path, so that any cache or connection state a
 // path keeps holds the valid token's verdict.
 func warm(ctx context.Context, env *harness.Env, tok string) {
-	for _, p := range MatrixPaths[:len(MatrixPaths)-1] {
+	for _, p := range MatrixPaths()[:len(MatrixPaths())-1] {
 		probe(ctx, env, p, tok)
 	}
 	if conn, err := openConn(ctx, env, tok); err == nil {
@@ -365,10 +365,10 @@ func keyURLs(ctx context.Context, env *harness.Env, a Session) ([]keyRow, []repo
 			return fail(err)
 		}
 		cells := map[string]Cell{}
-		for _, p := range MatrixPaths {
+		for _, p := range MatrixPaths() {
 			cells[p] = probe(ctx, env, p, tok)
 		}
-		rows = append(rows, keyRow{name: c.name, how: "header points to " + base + ", random signature", cells: cells, fs: JudgeAgainstAuth(c.name, cells)})
+		rows = append(rows, keyRow{name: c.name, how: "header points to " + base + ", random signature", cells: cells, fs: judgeAgainstAuth(c.name, cells)})
 	}
 	select {
 	case <-ctx.Done():
@@ -424,8 +424,8 @@ func shortLabel(label string) string {
 	return label
 }
 
-// SharedPrefix returns how many leading characters a and b share.
-func SharedPrefix(a, b string) int {
+// sharedPrefix returns how many leading characters a and b share.
+func sharedPrefix(a, b string) int {
 	n := min(len(a), len(b))
 	for i := range n {
 		if a[i] != b[i] {

@@ -15,9 +15,9 @@ import (
 	"github.com/gpcheck/gpcheck/reports"
 )
 
-// OriginCase is one Origin header a handshake presents, and whether the
+// originCase is one Origin header a handshake presents, and whether the
 // gateway must let it through.
-type OriginCase struct {
+type originCase struct {
 	Name string
 	// Origin is the header's value; "" sends no Origin header at all.
 	Origin string
@@ -26,12 +26,12 @@ type OriginCase struct {
 	Allowed bool
 }
 
-// OriginCases derives the Origin probes from the allowed Origin: the
+// originCases derives the Origin probes from the allowed Origin: the
 // allowed one and none (both accepted with a valid token), then a foreign
 // site, lookalikes (allowed+".evil.test", "evil-"+host), the same host
 // with another scheme and another port, a userinfo trick, "null" and a
 // malformed value, all of which must be refused.
-func OriginCases(allowed string) ([]OriginCase, error) {
+func originCases(allowed string) ([]originCase, error) {
 	u, err := url.Parse(allowed)
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("allowed origin %q is not scheme://host[:port]", allowed)
@@ -47,7 +47,7 @@ func OriginCases(allowed string) ([]OriginCase, error) {
 	} else if strings.EqualFold(u.Scheme, "https") {
 		port = 443
 	}
-	return []OriginCase{
+	return []originCase{
 		{Name: "the allowed Origin", Origin: allowed, Allowed: true},
 		{Name: "no Origin header", Allowed: true},
 		{Name: "a foreign site", Origin: u.Scheme + "://gpcheck-evil.test"},
@@ -77,7 +77,7 @@ func WebSocketSecurity(ctx context.Context, env *harness.Env, s Session) (report
 		if f != nil {
 			f.User = s.Label
 			out = append(out, *f)
-			verdict = f.Kind
+			verdict = string(f.Kind)
 		}
 		table.Rows = append(table.Rows, []string{name, short(sent), want, short(got), verdict})
 	}
@@ -85,7 +85,7 @@ func WebSocketSecurity(ctx context.Context, env *harness.Env, s Session) (report
 	// Origins.
 	if env.Target.Origin == "" {
 		row("Origin cases", "–", "–", "skipped: the allowed Origin is not known (give --origin)", nil)
-	} else if cases, err := OriginCases(env.Target.Origin); err != nil {
+	} else if cases, err := originCases(env.Target.Origin); err != nil {
 		row("Origin cases", env.Target.Origin, "–", "skipped: "+err.Error(), nil)
 	} else {
 		for _, c := range cases {
@@ -176,7 +176,7 @@ func dialOrigin(ctx context.Context, env *harness.Env, tok, origin string, metho
 }
 
 // judgeOrigin returns the finding for c's handshake, or nil.
-func judgeOrigin(c OriginCase, got dialResult) *reports.Finding {
+func judgeOrigin(c originCase, got dialResult) *reports.Finding {
 	switch {
 	case c.Allowed && !got.upgraded:
 		return &reports.Finding{Kind: reports.KindTokenVerdict, Path: PathWSHeader,
@@ -230,14 +230,14 @@ func logoutGap(ctx context.Context, env *harness.Env, s Session, row func(name, 
 		return []reports.Finding{{Kind: reports.KindProtocol, User: s.Label, Path: PathWSHeader, Detail: "logout probe: " + err.Error()}}
 	}
 	defer conn.Close()
-	if c := RunVerdict(ctx, env, conn, "before logout"); !c.Accept {
+	if c := runVerdict(ctx, env, conn, "before logout"); !c.Accept {
 		return []reports.Finding{{Kind: reports.KindProtocol, User: s.Label, Path: PathWSMessage, Detail: "logout probe: a user_message before logout was not run: " + c.Code}}
 	}
 	if err := env.Auth.Logout(ctx, s.AccessToken); err != nil {
 		return []reports.Finding{{Kind: reports.KindProtocol, User: s.Label, Path: PathAuth, Detail: fmt.Sprintf("logout probe: logout: %v", err)}}
 	}
 	loggedOut := time.Now()
-	c := RunVerdict(ctx, env, conn, "after logout")
+	c := runVerdict(ctx, env, conn, "after logout")
 	gap := msSince(loggedOut)
 	got := fmt.Sprintf("%s, %s after logout", c, gap)
 	if c.Accept || !isClose1008(c.Code) {

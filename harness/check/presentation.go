@@ -97,7 +97,7 @@ func restWithHeaders(ctx context.Context, env *harness.Env, headers []string) Ce
 		return Cell{Code: "error: " + err.Error()}
 	}
 	defer resp.Body.Close()
-	var p client.Profile
+	var p client.UserProfile
 	raw := client.Response{Status: resp.StatusCode}
 	if resp.StatusCode == http.StatusOK {
 		if err := decodeJSON(resp, &p); err != nil {

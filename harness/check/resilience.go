@@ -33,18 +33,22 @@ type Fault struct {
 	Stages []flow.Stage
 }
 
-// Faults of the resilience specs.
-var (
-	BackendStopped = Fault{Name: "backend stopped", Service: "backend",
-		Break: Controller.Stop, Mend: Controller.Start,
-		Stages: []flow.Stage{flow.StageFirstEvent, flow.StageStream, flow.StageHistory, flow.StageLogin}}
-	AuthPaused = Fault{Name: "auth service paused", Service: "auth",
-		Break: Controller.Pause, Mend: Controller.Unpause,
-		Stages: []flow.Stage{flow.StageLogin}}
-	GatewayCutOff = Fault{Name: "gateway cut off the network", Service: "ws",
-		Break: Controller.Disconnect, Mend: Controller.Connect,
-		Stages: []flow.Stage{flow.StageConnect}}
-)
+// ResilienceFaults are the faults of the resilience specs, in the order
+// they run: the backend stopped, the auth service paused, the gateway cut
+// off the network.
+func ResilienceFaults() []Fault {
+	return []Fault{
+		{Name: "backend stopped", Service: "backend",
+			Break: Controller.Stop, Mend: Controller.Start,
+			Stages: []flow.Stage{flow.StageFirstEvent, flow.StageStream, flow.StageHistory, flow.StageLogin}},
+		{Name: "auth service paused", Service: "auth",
+			Break: Controller.Pause, Mend: Controller.Unpause,
+			Stages: []flow.Stage{flow.StageLogin}},
+		{Name: "gateway cut off the network", Service: "ws",
+			Break: Controller.Disconnect, Mend: Controller.Connect,
+			Stages: []flow.Stage{flow.StageConnect}},
+	}
+}
 
 // Resilience breaks one service, runs a few flows and probes every path
 // with a valid token while it is broken, then mends it and runs flows
@@ -54,7 +58,7 @@ var (
 // that do not complete once the service is back.
 func Resilience(ctx context.Context, env *harness.Env, c Controller, f Fault, token string, seed uint64) []reports.Finding {
 	var out []reports.Finding
-	find := func(kind, format string, args ...any) {
+	find := func(kind reports.Kind, format string, args ...any) {
 		out = append(out, reports.Finding{Kind: kind, Detail: f.Name + ": " + fmt.Sprintf(format, args...)})
 	}
 	if err := f.Break(c, ctx, f.Service); err != nil {
@@ -75,7 +79,7 @@ func Resilience(ctx context.Context, env *harness.Env, c Controller, f Fault, to
 	// While broken: no path may accept a token the auth service cannot
 	// vouch for (fail closed) when it is the auth service that is down.
 	if f.Service == "auth" {
-		for _, p := range MatrixPaths[1:] {
+		for _, p := range MatrixPaths()[1:] {
 			if cell := probe(ctx, env, p, token); cell.Accept {
 				find(reports.KindTokenVerdict, "%s accepted a token as %q while the auth service was down: it fails open", p, cell.User)
 			}

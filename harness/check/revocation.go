@@ -11,8 +11,8 @@ import (
 	"github.com/gpcheck/gpcheck/reports"
 )
 
-// RevocationWindow is how long every path may take to honour a logout.
-const RevocationWindow = time.Second
+// revocationWindow is how long every path may take to honour a logout.
+const revocationWindow = time.Second
 
 // Session is a logged-in user for the revocation checks.
 type Session struct {
@@ -28,7 +28,7 @@ type Session struct {
 // path's rejection is reported in the findings' details.
 func Revocation(ctx context.Context, env *harness.Env, s Session) []reports.Finding {
 	var out []reports.Finding
-	find := func(kind, path, format string, args ...any) {
+	find := func(kind reports.Kind, path, format string, args ...any) {
 		out = append(out, reports.Finding{Kind: kind, User: s.Label, Path: path, Detail: fmt.Sprintf(format, args...)})
 	}
 	// Before: the token works everywhere, and a connection is open.
@@ -36,13 +36,13 @@ func Revocation(ctx context.Context, env *harness.Env, s Session) []reports.Find
 		find(reports.KindTokenVerdict, PathProfile, "a fresh token is rejected before logout (%s)", c.Code)
 		return out
 	}
-	cell, open := WSHandshake(ctx, env, s.AccessToken, client.AuthHeader)
+	cell, open := wSHandshake(ctx, env, s.AccessToken, client.AuthHeader)
 	if open == nil {
 		find(reports.KindTokenVerdict, PathWSHeader, "a fresh token is refused before logout (%s)", cell.Code)
 		return out
 	}
 	defer open.Close()
-	if c := RunVerdict(ctx, env, open, "before logout"); !c.Accept {
+	if c := runVerdict(ctx, env, open, "before logout"); !c.Accept {
 		find(reports.KindTokenVerdict, PathWSMessage, "a user_message before logout was not run (%s)", c.Code)
 		return out
 	}
@@ -60,7 +60,7 @@ func Revocation(ctx context.Context, env *harness.Env, s Session) []reports.Find
 			find(reports.KindTokenVerdict, p, "%s still accepts the token %s after logout (as %q)", p, waited.Round(time.Millisecond), c.User)
 		}
 	}
-	c := RunVerdict(ctx, env, open, "after logout")
+	c := runVerdict(ctx, env, open, "after logout")
 	gap := time.Since(loggedOut).Round(time.Millisecond)
 	switch {
 	case c.Accept:
@@ -79,7 +79,7 @@ func untilRejected(ctx context.Context, env *harness.Env, path, tok string, from
 	for {
 		c := probe(ctx, env, path, tok)
 		waited := time.Since(from)
-		if !c.Accept || waited > RevocationWindow || ctx.Err() != nil {
+		if !c.Accept || waited > revocationWindow || ctx.Err() != nil {
 			return c, waited
 		}
 		select {
@@ -102,11 +102,11 @@ func Refresh(ctx context.Context, env *harness.Env, s Session) []reports.Finding
 		"%s rejects a refreshed access token (%s)",
 		"%s resolves a refreshed token to %q, want %q")...)
 	cells := map[string]Cell{}
-	for _, p := range MatrixPaths {
+	for _, p := range MatrixPaths() {
 		cells[p] = probe(ctx, env, p, s.AccessToken)
 	}
 	ref := cells[PathAuth]
-	for _, p := range MatrixPaths[1:] {
+	for _, p := range MatrixPaths()[1:] {
 		if cells[p].Accept != ref.Accept {
 			out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, User: s.Label, Path: p,
 				Detail: fmt.Sprintf("after a refresh, %s says %s of the old access token; the auth service says %s", p, cells[p], ref)})
@@ -121,7 +121,7 @@ func Refresh(ctx context.Context, env *harness.Env, s Session) []reports.Finding
 // close 1008 and that every path rejects the token.
 func Expiry(ctx context.Context, env *harness.Env, label, token string) []reports.Finding {
 	var out []reports.Finding
-	cell, conn := WSHandshake(ctx, env, token, client.AuthHeader)
+	cell, conn := wSHandshake(ctx, env, token, client.AuthHeader)
 	if conn == nil {
 		return []reports.Finding{{Kind: reports.KindTokenVerdict, User: label, Path: PathWSHeader,
 			Detail: fmt.Sprintf("a token with seconds left to live is refused (%s)", cell.Code)}}
@@ -137,12 +137,12 @@ func Expiry(ctx context.Context, env *harness.Env, label, token string) []report
 		return nil
 	case <-time.After(wait):
 	}
-	c := RunVerdict(ctx, env, conn, "after expiry")
+	c := runVerdict(ctx, env, conn, "after expiry")
 	if c.Accept || !isClose1008(c.Code) {
 		out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, User: label, Path: PathWSMessage,
 			Detail: fmt.Sprintf("a connection whose token expired answered a user_message with %s, want close 1008", c)})
 	}
-	for _, p := range MatrixPaths[:4] {
+	for _, p := range MatrixPaths()[:4] {
 		if c := probe(ctx, env, p, token); c.Accept {
 			out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, User: label, Path: p,
 				Detail: fmt.Sprintf("%s accepts an expired token", p)})

@@ -26,7 +26,7 @@ func Secrets(ctx context.Context, env *harness.Env, s Session, otherKeys map[str
 		if err != nil {
 			return append(out, reports.Finding{Kind: reports.KindProtocol, User: s.Label, Detail: err.Error()})
 		}
-		for _, p := range MatrixPaths {
+		for _, p := range MatrixPaths() {
 			if c := probe(ctx, env, p, forged); c.Accept {
 				out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, User: s.Label, Path: p,
 					Detail: fmt.Sprintf("%s accepts a token signed with %s as %q: a key other than the auth service's is trusted", p, name, c.User)})
@@ -43,7 +43,7 @@ func Secrets(ctx context.Context, env *harness.Env, s Session, otherKeys map[str
 // want).
 func acceptedEverywhere(ctx context.Context, env *harness.Env, s Session, token, rejected, other string) []reports.Finding {
 	var out []reports.Finding
-	for _, p := range MatrixPaths {
+	for _, p := range MatrixPaths() {
 		c := probe(ctx, env, p, token)
 		switch {
 		case !c.Accept:

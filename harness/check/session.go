@@ -14,13 +14,13 @@ import (
 	"github.com/gpcheck/gpcheck/reports"
 )
 
-// DeleteMePath is the optional route of the reference auth service that
+// deleteMePath is the optional route of the reference auth service that
 // deletes the bearer's own account (see docs/protocol.md).
-const DeleteMePath = "/auth/users/me"
+const deleteMePath = "/auth/users/me"
 
 // ErrNoUserDeletion means the target offers no way for the harness to
 // delete a user, so the deleted-user checks cannot run.
-var ErrNoUserDeletion = errors.New("the auth service has no DELETE " + DeleteMePath + " route")
+var ErrNoUserDeletion = errors.New("the auth service has no DELETE " + deleteMePath + " route")
 
 // SessionEnd checks that a session ends when it should: after logout, the
 // session's refresh token is refused by /auth/refresh (s1); and a refresh
@@ -35,7 +35,7 @@ func SessionEnd(ctx context.Context, env *harness.Env, s1, s2 Session) (reports.
 		if f != nil {
 			f.User = s.Label
 			out = append(out, *f)
-			verdict = f.Kind
+			verdict = string(f.Kind)
 		}
 		table.Rows = append(table.Rows, []string{s.Label, name, want, got, verdict})
 	}
@@ -90,7 +90,7 @@ func DeletedUser(ctx context.Context, env *harness.Env, s Session) (reports.Prob
 		if f != nil {
 			f.User = s.Label
 			out = append(out, *f)
-			verdict = f.Kind
+			verdict = string(f.Kind)
 		}
 		table.Rows = append(table.Rows, []string{path, want, got, verdict})
 	}
@@ -112,7 +112,7 @@ func DeletedUser(ctx context.Context, env *harness.Env, s Session) (reports.Prob
 		}
 		row(p, "reject", c.String(), f)
 	}
-	c := RunVerdict(ctx, env, conn, "after deletion")
+	c := runVerdict(ctx, env, conn, "after deletion")
 	gap := msSince(deleted)
 	var f *reports.Finding
 	if c.Accept || !isClose1008(c.Code) {
@@ -149,7 +149,7 @@ func refreshVerdict(ctx context.Context, env *harness.Env, refresh string) (stri
 func deleteMe(ctx context.Context, env *harness.Env, tok string) error {
 	ctx, cancel := context.WithTimeout(ctx, env.Target.RequestTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, strings.TrimRight(env.Target.AuthURL, "/")+DeleteMePath, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, strings.TrimRight(env.Target.AuthURL, "/")+deleteMePath, nil)
 	if err != nil {
 		return fmt.Errorf("build the deletion request: %w", err)
 	}

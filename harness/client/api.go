@@ -5,8 +5,8 @@ import (
 	"net/http"
 )
 
-// Profile is the backend's answer to GET /api/v1/user/profile.
-type Profile struct {
+// UserProfile is the backend's answer to GET /api/v1/user/profile.
+type UserProfile struct {
 	UserID string `json:"user_id"`
 	Email  string `json:"email"`
 }
@@ -43,8 +43,8 @@ func (a *API) Get(ctx context.Context, token, path string) (Response, error) {
 }
 
 // Profile returns the caller as the backend resolves it.
-func (a *API) Profile(ctx context.Context, token string) (Profile, Response, error) {
-	var p Profile
+func (a *API) Profile(ctx context.Context, token string) (UserProfile, Response, error) {
+	var p UserProfile
 	path := a.Paths.withDefaults().Profile
 	r, err := a.Get(ctx, token, path)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gpcheck/gpcheck/harness"
 	"github.com/gpcheck/gpcheck/harness/client"
+	"github.com/gpcheck/gpcheck/harness/profile"
 	"github.com/gpcheck/gpcheck/harness/tokens"
 )
 
@@ -35,11 +36,9 @@ const (
 )
 
 // Stages lists the stages in golden-path order.
-var Stages = []Stage{StageLogin, StageConnect, StageSend, StageFirstEvent, StageStream, StageResponse, StageHistory}
-
-// EventTypes are the five events of a successful run, in order, under the
-// reference names (a target's profile may rename them).
-var EventTypes = harness.DefaultProfile().EventTypes()
+func Stages() []Stage {
+	return []Stage{StageLogin, StageConnect, StageSend, StageFirstEvent, StageStream, StageResponse, StageHistory}
+}
 
 // Plan is what one virtual user does. The runner derives it from the seed,
 // so a run can be replayed exactly.
@@ -338,9 +337,9 @@ func (d *Driver) acquire(ctx context.Context, conn *client.Conn) (func(), error)
 func (d *Driver) Login(ctx context.Context, p *Plan) (client.Session, error) {
 	a := d.Env.Auth
 	switch d.Env.Target.Users {
-	case harness.UsersBypass:
+	case profile.UsersBypass:
 		return a.TestAuth(ctx, p.Email, p.Name)
-	case harness.UsersCredentials:
+	case profile.UsersCredentials:
 		creds := d.Env.Target.Credentials
 		if p.Index >= len(creds) {
 			return client.Session{}, fmt.Errorf("user %d has no credential: %d given", p.Index, len(creds))

@@ -18,21 +18,22 @@ import (
 	"github.com/gpcheck/gpcheck/harness/client"
 	"github.com/gpcheck/gpcheck/harness/flow"
 	"github.com/gpcheck/gpcheck/harness/load"
-	"github.com/gpcheck/gpcheck/harness/local"
+	"github.com/gpcheck/gpcheck/harness/profile"
 )
 
 // benchTarget starts the reference services with no agent step delay, so
 // that flows are CPU-bound, and returns a bypass-key target for them.
 func benchTarget(b *testing.B) harness.Target {
 	b.Helper()
-	lt, err := local.Start(context.Background(), sut.Options{StepDelay: -1})
+	s, err := sut.Start(context.Background(), sut.Options{StepDelay: -1})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { _ = lt.Close() })
-	t := lt.Target
-	t.Users = harness.UsersBypass
-	return t
+	b.Cleanup(func() { _ = s.Close() })
+	return harness.Target{
+		Kind: "local", AuthURL: s.AuthURL, BackendURL: s.BackendURL, WSURL: s.WSURL, Origin: sut.DefaultOrigin,
+		Users: profile.UsersBypass, BypassKey: s.BypassKey, ServiceID: s.HarnessServiceID, ServiceSecret: s.HarnessServiceSecret, SigningKey: s.SigningKey,
+	}
 }
 
 // BenchmarkFlowDriver drives one golden-path flow per iteration with

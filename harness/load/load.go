@@ -11,9 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gpcheck/gpcheck/harness"
 	"github.com/gpcheck/gpcheck/harness/client"
 	"github.com/gpcheck/gpcheck/harness/flow"
+	"github.com/gpcheck/gpcheck/harness/profile"
 )
 
 // Options shapes a run.
@@ -118,16 +118,16 @@ type Outcome struct {
 	// recognised too.
 	Others []*flow.Plan
 	// Profile names the frames the users saw.
-	Profile  harness.Profile
+	Profile  profile.Profile
 	Started  time.Time
 	Duration time.Duration
 }
 
 // Events returns the names of the frames the users saw: the profile's,
 // or the reference's when the outcome names no profile.
-func (o *Outcome) Events() harness.ProfileEvents {
+func (o *Outcome) Events() profile.Events {
 	if o.Profile.Name == "" {
-		return harness.DefaultProfile().Events
+		return profile.Default().Events
 	}
 	return o.Profile.Events
 }
@@ -180,7 +180,7 @@ func Run(ctx context.Context, d *flow.Driver, o Options) (*Outcome, error) {
 		return nil, err
 	}
 	o = o.withDefaults()
-	if t := d.Env.Target; t.Users == harness.UsersCredentials && o.Users+o.Abandoners > len(t.Credentials) {
+	if t := d.Env.Target; t.Users == profile.UsersCredentials && o.Users+o.Abandoners > len(t.Credentials) {
 		return nil, fmt.Errorf("%d users (and %d who leave mid-stream) need as many credentials; %d given", o.Users, o.Abandoners, len(t.Credentials))
 	}
 	all, abandoners := Plans(o)

@@ -1,0 +1,81 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gpcheck/gpcheck/reports"
+)
+
+// TestSetupIsCheckedBeforeJudging: every mistake in gpcheck's own setup
+// is a SetupError naming it, and a target that does not answer is an
+// UnreachableError; neither becomes a report.
+func TestSetupIsCheckedBeforeJudging(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	remote := func(s Spec) Spec {
+		s.Target, s.AuthURL, s.BackendURL, s.WSURL = "remote", "http://127.0.0.1:1", "http://127.0.0.1:1", "ws://127.0.0.1:1/ws"
+		return s
+	}
+	tests := []struct {
+		name   string
+		edit   func(*Spec)
+		setup  bool   // want a SetupError (else an UnreachableError)
+		substr string // in the error
+	}{
+		{"no users", func(s *Spec) { s.Users = 0 }, true, "--users"},
+		{"NaN completion", func(s *Spec) { s.MinCompletion = nan() }, true, "--min-completion"},
+		{"unknown target", func(s *Spec) { s.Target = "mars" }, true, `unknown --target "mars"`},
+		{"unknown fault", func(s *Spec) { s.Faults = []string{"nope"} }, true, `unknown fault "nope"`},
+		{"empty selection", func(s *Spec) { s.LabelFilter = "no-such-label" }, true, "runs no spec"},
+		{"bad filter", func(s *Spec) { s.LabelFilter = "isolation &&" }, true, "bad label filter"},
+		{"shard without seed", func(s *Spec) { s.Shard = "0/2" }, true, "--seed"},
+		{"missing profile", func(s *Spec) { *s = remote(*s); s.Profile = filepath.Join(dir, "none.yaml") }, true, "--profile"},
+		{"bad profile", func(s *Spec) { *s = remote(*s); s.Profile = write("bad.yaml", "ws_auth: smoke\n") }, true, "ws_auth"},
+		{"bad URL", func(s *Spec) { *s = remote(*s); s.AuthURL = "ftp://x" }, true, "auth URL"},
+		{"no credentials", func(s *Spec) { s.UserMode = "credentials" }, true, "--credentials-file"},
+		{"too few credentials", func(s *Spec) {
+			s.UserMode, s.CredentialsFile = "credentials", write("creds", "a@x.test:pw\n")
+		}, true, "need 22 accounts"},
+		{"missing CA file", func(s *Spec) { *s = remote(*s); s.CAFile = filepath.Join(dir, "none.pem") }, true, "CA file"},
+		{"unreachable", func(s *Spec) { *s = remote(*s) }, false, "auth service at http://127.0.0.1:1 is unreachable"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			spec := DefaultSpec()
+			spec.ReportDir = ""
+			spec.Timeout = reports.Duration(20 * time.Second)
+			tt.edit(&spec)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			res, err := Run(ctx, spec, Options{Getenv: func(string) string { return "" }})
+			if res != nil || err == nil {
+				t.Fatalf("got a result (%v), want an error", res)
+			}
+			var se *SetupError
+			var ue *UnreachableError
+			if tt.setup && !errors.As(err, &se) || !tt.setup && !errors.As(err, &ue) {
+				t.Errorf("error %T %q, want setup=%v", err, err, tt.setup)
+			}
+			if !strings.Contains(err.Error(), tt.substr) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %q, want one line with %q", err, tt.substr)
+			}
+		})
+	}
+}
+
+func nan() float64 {
+	zero := 0.0
+	return zero / zero
+}

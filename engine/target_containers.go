@@ -1,0 +1,75 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gpcheck/gpcheck/engine/containers"
+	"github.com/gpcheck/gpcheck/fixtures/faults"
+)
+
+// containersTarget runs the reference services in FROM scratch containers
+// on a private network (Docker; nothing is pulled). Its services can be
+// stopped, paused and cut off, so the resilience specs run on it.
+type containersTarget struct{}
+
+func (containersTarget) Start(ctx context.Context, spec Spec, env Environment) (*System, error) {
+	set, err := faults.Parse(spec.Faults...)
+	if err != nil {
+		return nil, &SetupError{err}
+	}
+	images, err := imagesOf(spec.Images)
+	if err != nil {
+		return nil, &SetupError{err}
+	}
+	if err := containers.Available(ctx); err != nil {
+		return nil, &UnreachableError{fmt.Errorf("--target containers needs a Docker engine: %w", err)}
+	}
+	started := time.Now()
+	fmt.Fprintln(env.Log, "starting the reference services in containers…")
+	d, err := containers.Start(ctx, containers.Options{Faults: set, Images: images})
+	if err != nil {
+		return nil, &UnreachableError{fmt.Errorf("start the containers target: %w", err)}
+	}
+	fmt.Fprintf(env.Log, "containers up in %s (run %s)\n", time.Since(started).Round(100*time.Millisecond), d.RunID)
+	return &System{
+		Target:     d.Target,
+		Secrets:    d.Secrets(),
+		Controller: d,
+		close: func(ctx context.Context, reportDir string) error {
+			var errs []error
+			if reportDir != "" {
+				if err := os.MkdirAll(reportDir, 0o755); err == nil {
+					errs = append(errs, d.Logs(ctx, filepath.Join(reportDir, "containers")))
+				}
+			}
+			errs = append(errs, d.Close(ctx))
+			if err := errors.Join(errs...); err != nil {
+				return fmt.Errorf("containers of run %s: %w (gpcheck clean removes what is left)", d.RunID, err)
+			}
+			return nil
+		},
+	}, nil
+}
+
+// imagesOf reads the spec's images by service name.
+func imagesOf(m map[string]string) (containers.Images, error) {
+	var im containers.Images
+	for name, ref := range m {
+		switch name {
+		case "auth":
+			im.Auth = ref
+		case "backend":
+			im.Backend = ref
+		case "ws":
+			im.WS = ref
+		default:
+			return im, fmt.Errorf("--image: unknown service %q (want auth, backend or ws)", name)
+		}
+	}
+	return im, nil
+}

@@ -1,0 +1,43 @@
+package engine
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/gpcheck/gpcheck/fixtures/faults"
+	"github.com/gpcheck/gpcheck/fixtures/sut"
+	"github.com/gpcheck/gpcheck/harness"
+	"github.com/gpcheck/gpcheck/harness/profile"
+)
+
+// localTarget starts the reference services of fixtures/sut in-process:
+// the default target, with nothing to set up.
+type localTarget struct{}
+
+func (localTarget) Start(ctx context.Context, spec Spec, _ Environment) (*System, error) {
+	set, err := faults.Parse(spec.Faults...)
+	if err != nil {
+		return nil, &SetupError{err}
+	}
+	s, err := sut.Start(ctx, sut.Options{Faults: set})
+	if err != nil {
+		return nil, &UnreachableError{fmt.Errorf("start the reference services: %w", err)}
+	}
+	return &System{
+		Target: harness.Target{
+			Kind:          "local",
+			AuthURL:       s.AuthURL,
+			BackendURL:    s.BackendURL,
+			WSURL:         s.WSURL,
+			Origin:        sut.DefaultOrigin,
+			Users:         profile.UsersRegister,
+			BypassKey:     s.BypassKey,
+			ServiceID:     s.HarnessServiceID,
+			ServiceSecret: s.HarnessServiceSecret,
+			SigningKey:    s.SigningKey,
+		},
+		Secrets: []string{hex.EncodeToString(s.SigningKey), string(s.SigningKey), s.BypassKey, s.HarnessServiceSecret},
+		close:   func(context.Context, string) error { return s.Close() },
+	}, nil
+}

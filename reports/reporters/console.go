@@ -1,0 +1,77 @@
+package reporters
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/gpcheck/gpcheck/reports"
+	"github.com/gpcheck/gpcheck/reports/internal/format"
+)
+
+// Console writes the summary `gpcheck run` prints when a run ends: one
+// line per spec ("✓ passed", "- skipped" or "✗ failed"; the golden-path
+// spec with its completion, another with its findings and the users they
+// concern), a blank line, then completion against its target, failures by
+// stage, findings by kind and the verdict with the seed that replays it.
+// It prints r as given: redact it first if the output is kept.
+func Console(w io.Writer, r *reports.Report) {
+	users := map[string]map[string]bool{}
+	for _, f := range r.Findings {
+		if users[f.Spec] == nil {
+			users[f.Spec] = map[string]bool{}
+		}
+		users[f.Spec][f.User] = true
+	}
+	for _, s := range r.Specs {
+		mark, word := "✓", "passed"
+		switch {
+		case s.State == reports.StateSkipped:
+			mark, word = "-", "skipped"
+		case s.State != reports.StatePassed:
+			mark, word = "✗", "failed"
+		}
+		detail := ""
+		switch {
+		case slices.Contains(s.Labels, "golden-path") && s.State != reports.StateSkipped:
+			c := r.Completion
+			detail = fmt.Sprintf(" — %s completed (%d/%d)", Percent(c.Rate), c.Completed, c.Attempted)
+		case s.Findings > 0:
+			detail = fmt.Sprintf(" — %d finding(s), %d user(s)", s.Findings, len(users[s.Name]))
+		}
+		fmt.Fprintf(w, "%s %-7s %s%s\n", mark, word, s.Name, detail)
+	}
+	fmt.Fprintln(w)
+	if c := r.Completion; c.Attempted > 0 {
+		ok := "✓"
+		if c.Rate < c.Target {
+			ok = "✗"
+		}
+		fmt.Fprintf(w, "completion  %s %s (%d/%d flows), target %s\n", ok, Percent(c.Rate), c.Completed, c.Attempted, Percent(c.Target))
+		var byStage []string
+		for _, s := range r.Stages {
+			if s.Failed > 0 {
+				byStage = append(byStage, fmt.Sprintf("%s %d", s.Name, s.Failed))
+			}
+		}
+		if len(byStage) > 0 {
+			fmt.Fprintf(w, "failures    by stage: %s\n", strings.Join(byStage, ", "))
+		}
+	}
+	if len(r.FindingsByKind) > 0 {
+		var kinds []string
+		for _, k := range format.SortedKeys(r.FindingsByKind) {
+			kinds = append(kinds, fmt.Sprintf("%s %d", k, r.FindingsByKind[k]))
+		}
+		fmt.Fprintf(w, "findings    %s\n", strings.Join(kinds, ", "))
+	} else {
+		fmt.Fprintln(w, "findings    none")
+	}
+	fmt.Fprintf(w, "verdict     %s (seed %d)\n", strings.ToUpper(string(r.Verdict)), r.Spec.Seed)
+}
+
+// Percent formats a percentage without needless zeros, as every report
+// shows one: 100%, 95%, 99.99%. Rates reach it floored to two decimals
+// (reports.FloorRate), so that 100% means nothing failed.
+func Percent(v float64) string { return format.Percent(v) }
