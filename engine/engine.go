@@ -176,6 +176,9 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 	if err := env.Preflight(ctx); err != nil {
 		return nil, &UnreachableError{err}
 	}
+	if err := calibrate(ctx, env, spec); err != nil {
+		return nil, err
+	}
 
 	rep := &reports.Report{
 		SchemaVersion: reports.SchemaVersion,
@@ -202,6 +205,7 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 		Timeout:       time.Duration(spec.Timeout),
 		Progress:      opts.Progress,
 		Controller:    sys.Controller,
+		FailOn:        spec.FailOn,
 	})
 	restore()
 	if err != nil {

@@ -1,8 +1,6 @@
 package engine
 
 import (
-	"bytes"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -50,21 +48,4 @@ func readCredentials(path string) ([]harness.Credential, error) {
 		return nil, fmt.Errorf("%s: no credentials in it", path)
 	}
 	return out, nil
-}
-
-// readKeyFile reads a signing key: a file of hex digits is decoded, any
-// other content is taken as raw bytes (trailing newline trimmed).
-func readKeyFile(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	b = bytes.TrimRight(b, "\r\n")
-	if k, err := hex.DecodeString(string(b)); err == nil && len(k) > 0 {
-		return k, nil
-	}
-	if len(b) == 0 {
-		return nil, errors.New("the file is empty")
-	}
-	return b, nil
 }

@@ -28,7 +28,7 @@ func (remoteTarget) Start(_ context.Context, spec Spec, env Environment) (*Syste
 	}
 	sys := &System{Target: t, Secrets: []string{secret}}
 	if spec.SigningKeyFile != "" {
-		key, err := readKeyFile(spec.SigningKeyFile)
+		key, err := readKeyFile(spec.SigningKeyFile, spec.SigningKeyFormat)
 		if err != nil {
 			return nil, setupf("--signing-key-file: %v", err)
 		}

@@ -99,6 +99,10 @@ func Merge(shards []*Report) (*Report, error) {
 			f.ID = fmt.Sprintf("S%s-%s", shardIndex(c.Shard), f.ID)
 			out.Findings = append(out.Findings, f)
 		}
+		for _, f := range r.Inconclusive {
+			f.ID = fmt.Sprintf("S%s-%s", shardIndex(c.Shard), f.ID)
+			out.Inconclusive = append(out.Inconclusive, f)
+		}
 		if r.Verdict == VerdictInterrupted || r.Verdict == VerdictError {
 			verdict = r.Verdict
 			out.Error = r.Error

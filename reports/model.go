@@ -5,6 +5,7 @@
 package reports
 
 import (
+	"fmt"
 	"time"
 )
 
@@ -53,7 +54,75 @@ const (
 	// token accepted, or an open connection that keeps running after
 	// logout.
 	KindSessionNotEnded Kind = "session_not_ended"
+
+	// KindInconclusive is not a violation: it marks a check that could
+	// not be judged (a transport error, a timeout, an answer that does not
+	// parse, an unexpected status, a path that does not exist). Checks
+	// return such records among their findings; Settle moves them into
+	// Report.Inconclusive, so Report.Findings holds violations only.
+	KindInconclusive Kind = "inconclusive"
 )
+
+// Severity says how bad a violation is.
+type Severity string
+
+// The severities, worst first.
+const (
+	// SeverityCritical: another user's data or identity, or a forged or
+	// alg-none token accepted anywhere.
+	SeverityCritical Severity = "critical"
+	// SeverityHigh: a revoked, expired or refresh token accepted after it
+	// should not be, cross-user object access, a foreign Origin accepted.
+	SeverityHigh Severity = "high"
+	// SeverityMedium: the golden path failing, a path refusing what the
+	// auth service accepts, protocol violations.
+	SeverityMedium Severity = "medium"
+	// SeverityAdvisory: an observation where the standards allow more than
+	// one behaviour; never fails a run unless --fail-on advisory.
+	SeverityAdvisory Severity = "advisory"
+)
+
+// Severities lists the severities, worst first.
+func Severities() []Severity {
+	return []Severity{SeverityCritical, SeverityHigh, SeverityMedium, SeverityAdvisory}
+}
+
+// ParseSeverity reads a severity by name.
+func ParseSeverity(s string) (Severity, error) {
+	for _, v := range Severities() {
+		if string(v) == s {
+			return v, nil
+		}
+	}
+	return "", fmt.Errorf("unknown severity %q (want critical, high, medium or advisory)", s)
+}
+
+// AtLeast reports whether s is as bad as min or worse.
+func (s Severity) AtLeast(min Severity) bool { return s.rank() >= min.rank() }
+
+func (s Severity) rank() int {
+	switch s {
+	case SeverityCritical:
+		return 3
+	case SeverityHigh:
+		return 2
+	case SeverityAdvisory:
+		return 0
+	}
+	return 1
+}
+
+// DefaultSeverity is the severity of a finding of kind k whose check set
+// none.
+func DefaultSeverity(k Kind) Severity {
+	switch k {
+	case KindIsolationLeak, KindIdentity, KindTokenAccepted, KindKeyFetched:
+		return SeverityCritical
+	case KindIDOR, KindOriginAccepted, KindOrderDependent, KindSessionNotEnded:
+		return SeverityHigh
+	}
+	return SeverityMedium
+}
 
 // Kinds lists every finding kind, in the order reports show them.
 func Kinds() []Kind {
@@ -71,6 +140,9 @@ const (
 	VerdictFailed      Verdict = "failed"
 	VerdictInterrupted Verdict = "interrupted"
 	VerdictError       Verdict = "error"
+	// VerdictInconclusive: no violation was proven, but some checks
+	// could not be judged (Report.Inconclusive says which and why).
+	VerdictInconclusive Verdict = "inconclusive"
 )
 
 // State is one spec's outcome, as Ginkgo names it.
@@ -119,6 +191,10 @@ type Report struct {
 	Findings      []Finding    `json:"findings"`
 	// FindingsByKind counts Findings per kind.
 	FindingsByKind map[Kind]int `json:"findings_by_kind"`
+	// Inconclusive are the checks that could not be judged, each with its
+	// reason; none of them is a violation, and a run with no violation
+	// but some of these is neither passed nor failed.
+	Inconclusive []Finding `json:"inconclusive,omitempty"`
 	// TokenMatrix is every token case's verdict on every path, when the
 	// tokens spec ran.
 	TokenMatrix *TokenMatrix `json:"token_matrix,omitempty"`
@@ -175,7 +251,9 @@ type SpecReport struct {
 	State      State    `json:"state"`
 	DurationMS int64    `json:"duration_ms"`
 	Findings   int      `json:"findings"`
-	Failure    string   `json:"failure,omitempty"`
+	// Inconclusive counts the spec's checks that could not be judged.
+	Inconclusive int    `json:"inconclusive,omitempty"`
+	Failure      string `json:"failure,omitempty"`
 }
 
 // Failed reports whether the spec did not pass: it failed, or it holds
@@ -187,7 +265,10 @@ func (s SpecReport) Failed() bool { return s.State.Failed() || s.Findings > 0 }
 type Finding struct {
 	ID   string `json:"id"`
 	Kind Kind   `json:"kind"`
-	Spec string `json:"spec"`
+	// Severity is how bad the violation is; Settle sets the kind's
+	// default where the check set none.
+	Severity Severity `json:"severity,omitempty"`
+	Spec     string   `json:"spec"`
 	// User names the user the finding is about, for people: the virtual
 	// user and the system's id for it, "u0003 (01a2…)".
 	User string `json:"user,omitempty"`

@@ -58,6 +58,10 @@ type RunSpec struct {
 	// SigningKeyFile holds the system's HS256 signing key, for the token
 	// cases that need it (remote targets).
 	SigningKeyFile string `json:"signing_key_file,omitempty" yaml:"signing_key_file"`
+	// SigningKeyFormat says how SigningKeyFile holds the key: raw (the
+	// file's bytes, a trailing newline trimmed; the default), hex or
+	// base64.
+	SigningKeyFormat string `json:"signing_key_format,omitempty" yaml:"signing_key_format"`
 
 	// Users is the number of virtual users.
 	Users int `json:"users" yaml:"users"`
@@ -87,6 +91,10 @@ type RunSpec struct {
 	MinCompletion float64 `json:"min_completion" yaml:"min_completion"`
 	// Timeout bounds the whole run.
 	Timeout Duration `json:"timeout" yaml:"timeout"`
+	// FailOn is the least severity that fails the run: findings below it
+	// are reported but do not fail it. Empty means medium (everything but
+	// advisories fails).
+	FailOn Severity `json:"fail_on,omitempty" yaml:"fail_on"`
 
 	// ReportDir is where the report files go; empty writes none.
 	ReportDir string `json:"report_dir,omitempty" yaml:"report_dir"`
@@ -147,6 +155,16 @@ func (s RunSpec) Validate() error {
 	}
 	if len(s.Images) > 0 && s.Target != "containers" {
 		return errors.New("--image needs --target containers")
+	}
+	switch s.SigningKeyFormat {
+	case "", "raw", "hex", "base64":
+	default:
+		return fmt.Errorf("unknown --signing-key-format %q (want raw, hex or base64)", s.SigningKeyFormat)
+	}
+	if s.FailOn != "" {
+		if _, err := ParseSeverity(string(s.FailOn)); err != nil {
+			return fmt.Errorf("--fail-on: %w", err)
+		}
 	}
 	switch s.UserMode {
 	case "", "register", "bypass", "credentials":

@@ -5,35 +5,70 @@ import (
 	"math"
 )
 
-// Settle numbers r's findings (F0001, F0002, … where a finding has no id
-// yet), counts them by kind and decides r's verdict. It is the one place
-// the verdict rules live; a run and a merge of shards both end with it.
+// Settle moves inconclusive records out of r's findings, numbers the
+// findings (F0001, …) and inconclusive checks (I0001, …) that have no id
+// yet, sets each finding's default severity, counts findings by kind and
+// per spec, and decides r's verdict. It is the one place the verdict
+// rules live; a run and a merge of shards both end with it.
 //
 // The rules: error stays error. A spec cut short (interrupted, aborted,
 // timed out), or a verdict already set to interrupted, makes the run
-// interrupted. Otherwise the run failed when any spec failed or holds a
-// finding, when there is any finding at all, or when the golden path ran
-// and its completion is below the target (or is not a number); else it
-// passed.
+// interrupted. Otherwise the run failed when a finding is at least as
+// severe as r.Spec.FailOn (medium when unset), when a spec failed for a
+// reason other than findings below that, or when the golden path ran and
+// its completion is below the target (or is not a number). Otherwise it is
+// inconclusive when any check could not be judged, else passed.
 func (r *Report) Settle() {
+	failOn := r.Spec.FailOn
+	if failOn == "" {
+		failOn = SeverityMedium
+	}
+	var findings, unjudged []Finding
+	for _, f := range append(r.Findings, r.Inconclusive...) {
+		if f.Kind == KindInconclusive {
+			unjudged = append(unjudged, f)
+			continue
+		}
+		if f.Severity == "" {
+			f.Severity = DefaultSeverity(f.Kind)
+		}
+		findings = append(findings, f)
+	}
+	r.Findings, r.Inconclusive = findings, unjudged
 	r.FindingsByKind = map[Kind]int{}
 	if r.Findings == nil {
 		r.Findings = []Finding{} // an empty list, never null
 	}
+	failing := map[string]bool{} // specs with a finding at or above failOn
+	perSpec := map[string]int{}
 	for i := range r.Findings {
-		if r.Findings[i].ID == "" {
-			r.Findings[i].ID = fmt.Sprintf("F%04d", i+1)
+		f := &r.Findings[i]
+		if f.ID == "" {
+			f.ID = fmt.Sprintf("F%04d", i+1)
 		}
-		r.FindingsByKind[r.Findings[i].Kind]++
+		r.FindingsByKind[f.Kind]++
+		perSpec[f.Spec]++
+		failing[f.Spec] = failing[f.Spec] || f.Severity.AtLeast(failOn)
+	}
+	for i := range r.Inconclusive {
+		if r.Inconclusive[i].ID == "" {
+			r.Inconclusive[i].ID = fmt.Sprintf("I%04d", i+1)
+		}
 	}
 	if r.Verdict == VerdictError {
 		return
 	}
 	cutShort := r.Verdict == VerdictInterrupted
-	failed := len(r.Findings) > 0
+	failed := false
+	for _, f := range r.Findings {
+		failed = failed || f.Severity.AtLeast(failOn)
+	}
 	for _, s := range r.Specs {
 		cutShort = cutShort || s.State.CutShort()
-		failed = failed || s.Failed()
+		// A spec that failed with findings fails the run only through
+		// them (and their severity); one that failed with none failed for
+		// another reason, which counts.
+		failed = failed || s.State.Failed() && (perSpec[s.Name] == 0 || failing[s.Name])
 	}
 	c := r.Completion
 	if c.Attempted > 0 && (math.IsNaN(c.Rate) || math.IsNaN(c.Target) || c.Rate < c.Target) {
@@ -44,6 +79,8 @@ func (r *Report) Settle() {
 		r.Verdict = VerdictInterrupted
 	case failed:
 		r.Verdict = VerdictFailed
+	case len(r.Inconclusive) > 0:
+		r.Verdict = VerdictInconclusive
 	default:
 		r.Verdict = VerdictPassed
 	}

@@ -68,3 +68,51 @@ func TestFloorRate(t *testing.T) {
 		}
 	}
 }
+
+// TestSettleSeverityAndInconclusive: findings fail a run only at or above
+// FailOn; inconclusive checks are moved apart and make a run without
+// violations inconclusive, never passed.
+func TestSettleSeverityAndInconclusive(t *testing.T) {
+	spec := SpecReport{Name: "s", State: StateFailed}
+	advisory := Finding{Kind: KindTokenVerdict, Severity: SeverityAdvisory, Spec: "s"}
+	leak := Finding{Kind: KindIsolationLeak, Spec: "s"}
+	unsure := Finding{Kind: KindInconclusive, Spec: "s", Detail: "HTTP 404"}
+	tests := []struct {
+		name     string
+		failOn   Severity
+		findings []Finding
+		state    State
+		want     Verdict
+	}{
+		{"nothing", "", nil, StatePassed, VerdictPassed},
+		{"a critical finding", "", []Finding{leak}, StateFailed, VerdictFailed},
+		{"an advisory alone", "", []Finding{advisory}, StateFailed, VerdictPassed},
+		{"an advisory with --fail-on advisory", SeverityAdvisory, []Finding{advisory}, StateFailed, VerdictFailed},
+		{"a critical finding with --fail-on critical", SeverityCritical, []Finding{leak}, StateFailed, VerdictFailed},
+		{"a medium finding with --fail-on high", SeverityHigh, []Finding{{Kind: KindStageFailure, Spec: "s"}}, StateFailed, VerdictPassed},
+		{"inconclusive alone", "", []Finding{unsure}, StatePassed, VerdictInconclusive},
+		{"inconclusive and a violation", "", []Finding{unsure, leak}, StateFailed, VerdictFailed},
+		{"a spec failed without findings", "", nil, StateFailed, VerdictFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sp := spec
+			sp.State = tt.state
+			r := &Report{Spec: RunSpec{FailOn: tt.failOn}, Specs: []SpecReport{sp}, Findings: append([]Finding(nil), tt.findings...)}
+			r.Settle()
+			if r.Verdict != tt.want {
+				t.Errorf("verdict %s, want %s", r.Verdict, tt.want)
+			}
+			for _, f := range r.Findings {
+				if f.Kind == KindInconclusive || f.Severity == "" {
+					t.Errorf("finding %+v: inconclusive left among findings, or no severity", f)
+				}
+			}
+			for _, f := range r.Inconclusive {
+				if f.Kind != KindInconclusive || f.ID == "" || f.ID[0] != 'I' {
+					t.Errorf("inconclusive %+v", f)
+				}
+			}
+		})
+	}
+}

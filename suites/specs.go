@@ -60,7 +60,7 @@ func (s *state) defineGoldenPath(g group) {
 		s.it(g, "isolation", func() {
 			fs := check.Isolation(out)
 			s.record(fs)
-			if len(fs) > 0 {
+			if s.failing(fs) {
 				failWith("isolation violated", fs)
 			}
 		})
@@ -68,7 +68,7 @@ func (s *state) defineGoldenPath(g group) {
 		s.it(g, "identity", func() {
 			fs := check.Identity(out)
 			s.record(fs)
-			if len(fs) > 0 {
+			if s.failing(fs) {
 				failWith("identity differs across paths", fs)
 			}
 		})
@@ -83,7 +83,7 @@ func (s *state) defineWebSocket(g group) {
 			a, b := s.accounts(ctx2, "ws", 2)
 			fs := check.WebSocket(ctx2, s.cfg.Env, a[0], b)
 			s.record(fs)
-			if len(fs) > 0 {
+			if s.failing(fs) {
 				failWith("websocket rules violated", fs)
 			}
 		}, ginkgo.NodeTimeout(2*time.Minute))
@@ -111,7 +111,7 @@ func (s *state) defineTokens(g group) {
 				fs[i].User = a.Label
 			}
 			s.record(fs)
-			if len(fs) > 0 {
+			if s.failing(fs) {
 				failWith("a path disagrees with the auth service", fs)
 			}
 		}, ginkgo.NodeTimeout(5*time.Minute))
@@ -120,7 +120,7 @@ func (s *state) defineTokens(g group) {
 			ctx2 := mergeCtx(ctx, s.ctx)
 			fs := check.Revocation(ctx2, s.cfg.Env, s.sessions(ctx2, "revocation", 1)[0])
 			s.record(fs)
-			if len(fs) > 0 {
+			if s.failing(fs) {
 				failWith("logout not honoured everywhere", fs)
 			}
 		}, ginkgo.NodeTimeout(2*time.Minute))
@@ -129,7 +129,7 @@ func (s *state) defineTokens(g group) {
 			ctx2 := mergeCtx(ctx, s.ctx)
 			fs := check.Refresh(ctx2, s.cfg.Env, s.sessions(ctx2, "refresh", 1)[0])
 			s.record(fs)
-			if len(fs) > 0 {
+			if s.failing(fs) {
 				failWith("a refresh is not honoured as the auth service does", fs)
 			}
 		}, ginkgo.NodeTimeout(2*time.Minute))
@@ -146,7 +146,7 @@ func (s *state) defineTokens(g group) {
 			gomega.Expect(err).NotTo(gomega.HaveOccurred())
 			fs := check.Expiry(ctx2, s.cfg.Env, se.Label, tok)
 			s.record(fs)
-			if len(fs) > 0 {
+			if s.failing(fs) {
 				failWith("an expired token is still honoured", fs)
 			}
 		}, ginkgo.NodeTimeout(2*time.Minute))

@@ -49,6 +49,8 @@ type Config struct {
 	Controller check.Controller
 	// Progress, when set, is told of each virtual user that finishes.
 	Progress func(done, total int)
+	// FailOn is the least severity that fails a spec; empty means medium.
+	FailOn reports.Severity
 }
 
 // Result is what a run of the specs found.
@@ -195,6 +197,28 @@ func (s *state) setMatrix(rows []check.Row) {
 	s.mu.Unlock()
 }
 
+// failing reports whether fs holds a violation severe enough to fail the
+// spec (at least Config.FailOn); inconclusive checks never fail it.
+func (s *state) failing(fs []reports.Finding) bool {
+	failOn := s.cfg.FailOn
+	if failOn == "" {
+		failOn = reports.SeverityMedium
+	}
+	for _, f := range fs {
+		if f.Kind == reports.KindInconclusive {
+			continue
+		}
+		sev := f.Severity
+		if sev == "" {
+			sev = reports.DefaultSeverity(f.Kind)
+		}
+		if sev.AtLeast(failOn) {
+			return true
+		}
+	}
+	return false
+}
+
 // record attaches findings to the current spec, both in gpcheck's result
 // and as a Ginkgo report entry.
 func (s *state) record(fs []reports.Finding) {
@@ -224,12 +248,18 @@ func summarize(fs []reports.Finding) string {
 	return reports.Redact(b.String())
 }
 
-// failWith fails the current spec with a one-line summary of fs.
+// failWith fails the current spec with a one-line summary of fs's
+// violations.
 func failWith(what string, fs []reports.Finding) {
 	byKind := map[reports.Kind]int{}
+	var violations []reports.Finding
 	for _, f := range fs {
-		byKind[f.Kind]++
+		if f.Kind != reports.KindInconclusive {
+			byKind[f.Kind]++
+			violations = append(violations, f)
+		}
 	}
+	fs = violations
 	var parts []string
 	for k, n := range byKind {
 		parts = append(parts, fmt.Sprintf("%d %s", n, k))
@@ -246,9 +276,13 @@ func (s *state) result(passed bool) *Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	res := &Result{Passed: passed, Completion: s.comp, Stages: s.stages, Findings: s.findings, TokenMatrix: s.matrix}
-	counts := map[string]int{}
+	counts, unjudged := map[string]int{}, map[string]int{}
 	for _, f := range s.findings {
-		counts[f.Spec]++
+		if f.Kind == reports.KindInconclusive {
+			unjudged[f.Spec]++
+		} else {
+			counts[f.Spec]++
+		}
 	}
 	// Ginkgo shuffles top-level containers; report specs in the order they
 	// are defined, which is the order of the golden path's story.
@@ -263,6 +297,7 @@ func (s *state) result(passed bool) *Result {
 			DurationMS: sr.RunTime.Milliseconds(),
 			Findings:   counts[sr.FullText()],
 		}
+		sp.Inconclusive = unjudged[sp.Name]
 		if in, ok := Lookup(sp.Name); ok {
 			sp.ID = in.ID
 		}

@@ -99,3 +99,17 @@ func (f *imageFlag) Set(v string) error {
 	}
 	return nil
 }
+
+// severityFlag is --fail-on: a reports.Severity by name.
+type severityFlag reports.Severity
+
+func (f *severityFlag) String() string { return string(*f) }
+
+func (f *severityFlag) Set(v string) error {
+	s, err := reports.ParseSeverity(v)
+	if err != nil {
+		return err
+	}
+	*f = severityFlag(s)
+	return nil
+}

@@ -25,6 +25,7 @@ const (
 	exitUsage       = 2 // bad usage or configuration
 	exitUnreachable = 3 // the target could not be reached or started
 	exitInterrupted = 4 // interrupted by a signal or the timeout
+	exitUnjudged    = 5 // no violation proven, but some checks could not be judged
 )
 
 const usage = `gpcheck — Golden Path conformance harness

@@ -303,6 +303,31 @@ func TestRemoteAgainstSUT(t *testing.T) {
 	if err != nil {
 		t.Fatalf("remote run: %v\n%s", err, b)
 	}
+
+	// gpcheck's own setup is checked before judging: without the service
+	// secret, or with a signing key the service does not use, the run is
+	// one line and exit 2, never findings.
+	for _, c := range []struct {
+		name string
+		args []string
+		env  []string
+		want string
+	}{
+		{"no service secret", nil, nil, "GPCHECK_SERVICE_SECRET"},
+		{"wrong signing key", []string{"--signing-key-file", writeFile(t, "key", "not-the-key\n")}, []string{"GPCHECK_SERVICE_SECRET=e2e-harness-secret"}, "signing key does not match the auth service"},
+	} {
+		args := append([]string{"run", "--target", "remote", "--report-dir", t.TempDir(), "--users", "2",
+			"--auth-url", urls["auth"], "--backend-url", urls["backend"], "--ws-url", urls["ws"]}, c.args...)
+		bad := exec.Command(gpcheckBin, args...)
+		bad.Env = append(withoutEnv(os.Environ(), "GPCHECK_SERVICE_SECRET"), c.env...)
+		var stderr bytes.Buffer
+		bad.Stderr = &stderr
+		_ = bad.Run()
+		line := strings.TrimSpace(stderr.String())
+		if code := bad.ProcessState.ExitCode(); code != exitUsage || !strings.Contains(line, c.want) || strings.Contains(line, "\n") {
+			t.Errorf("%s: exit %d, stderr %q; want exit 2 and one line with %q", c.name, code, line, c.want)
+		}
+	}
 	rep, err := os.ReadFile(filepath.Join(dir, "report.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -353,4 +378,25 @@ func TestRemoteAgainstSUT(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Error("gpcheck sut did not stop within 15 s of SIGINT")
 	}
+}
+
+// writeFile writes text to a file in a fresh temporary folder.
+func writeFile(t *testing.T, name, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// withoutEnv returns env without the variable name.
+func withoutEnv(env []string, name string) []string {
+	var out []string
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, name+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }

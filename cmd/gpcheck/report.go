@@ -56,7 +56,11 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	c := m.Completion
 	fmt.Fprintf(stdout, "merged %d shard(s): %d/%d flows completed (%s), %d finding(s), verdict %s\nreports: %s\n",
 		len(shards), c.Completed, c.Attempted, reporters.Percent(c.Rate), len(m.Findings), strings.ToUpper(string(m.Verdict)), strings.Join(paths, ", "))
-	if !m.Passed() {
+	switch m.Verdict {
+	case reports.VerdictPassed:
+	case reports.VerdictInconclusive:
+		return exitError{exitUnjudged, nil}
+	default:
 		return exitError{exitFailed, nil}
 	}
 	return nil

@@ -41,6 +41,7 @@ func runFlags(spec *engine.Spec, c *runCLI, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&spec.Shard, "shard", spec.Shard, "run shard i/n of the users (same --seed in every shard; merge with `gpcheck report merge`)")
 	fs.Uint64Var(&spec.Seed, "seed", spec.Seed, "seed for users and messages (0: random; the report records it)")
 	fs.StringVar(&spec.LabelFilter, "label-filter", spec.LabelFilter, "run only the specs this Ginkgo label filter selects (labels: "+strings.Join(suites.Labels(), ", ")+")")
+	fs.Var((*severityFlag)(&spec.FailOn), "fail-on", "least severity that fails the run: critical, high, medium (default) or advisory")
 	fs.Float64Var(&spec.MinCompletion, "min-completion", spec.MinCompletion, "completion rate, in percent, the golden path needs")
 	fs.StringVar(&spec.ReportDir, "report-dir", spec.ReportDir, "folder for report.json and logs")
 	fs.Var((*durationFlag)(&spec.Timeout), "timeout", "bound on the whole run")
@@ -49,7 +50,8 @@ func runFlags(spec *engine.Spec, c *runCLI, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&spec.WSURL, "ws-url", spec.WSURL, "remote: WebSocket endpoint URL (or $GPCHECK_WS_URL)")
 	fs.StringVar(&spec.Origin, "origin", spec.Origin, "Origin header for WebSocket handshakes (local default: "+sut.DefaultOrigin+")")
 	fs.StringVar(&spec.UserMode, "user-mode", spec.UserMode, "how test users are obtained: register, bypass (key from $GPCHECK_BYPASS_KEY) or credentials (--credentials-file); default: the profile's, register")
-	fs.StringVar(&spec.SigningKeyFile, "signing-key-file", spec.SigningKeyFile, "remote: file holding the SUT's HS256 signing key (raw bytes or hex), for the token cases that need it")
+	fs.StringVar(&spec.SigningKeyFile, "signing-key-file", spec.SigningKeyFile, "remote: file holding the SUT's HS256 signing key, for the token cases that need it")
+	fs.StringVar(&spec.SigningKeyFormat, "signing-key-format", spec.SigningKeyFormat, "how --signing-key-file holds the key: raw (its bytes, trailing newline trimmed; default), hex or base64")
 	fs.StringVar(&spec.History, "history", spec.History, "append the run's summary to this file as one JSON line (for `gpcheck report trend`)")
 	fs.StringVar(&spec.Profile, "profile", spec.Profile, "remote: YAML profile of the deployment's names (see `gpcheck profile show`)")
 	fs.StringVar(&spec.CredentialsFile, "credentials-file", spec.CredentialsFile, "with --user-mode credentials: a file of test accounts, one `email:password` per line, one per virtual user")
@@ -182,6 +184,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return exitError{exitInterrupted, errors.New("interrupted before the run finished")}
 	case reports.VerdictFailed:
 		return exitError{exitFailed, nil}
+	case reports.VerdictInconclusive:
+		return exitError{exitUnjudged, nil}
 	}
 	return nil
 }

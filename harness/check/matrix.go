@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,20 +33,40 @@ func MatrixPaths() []string {
 	return []string{PathAuth, PathProfile, PathThreads, PathWSHeader, PathWSSubproto, PathWSMessage}
 }
 
-// Cell is one path's verdict on one token.
+// Cell is one path's verdict on one token: accept, reject, or
+// inconclusive when the answer proves neither (a transport error, a
+// timeout, an unexpected status, an answer that does not parse, a path
+// that does not exist). An inconclusive cell is never counted as accept
+// or reject.
 type Cell struct {
 	Accept bool   `json:"accept"`
 	User   string `json:"user,omitempty"`
-	// Code is the rejection's code or status, or why the cell was not probed.
+	// Code is the rejection's code or status, or why the cell is
+	// inconclusive or was not probed.
 	Code string `json:"code,omitempty"`
+	// Inconclusive is set when the answer proved nothing either way.
+	Inconclusive bool `json:"inconclusive,omitempty"`
 }
 
-// String renders the cell for tables: "accept:<user>" or "reject:<code>".
+// rejected is a cell whose path refused the token, with its code.
+func rejected(code string) Cell { return Cell{Code: code} }
+
+// inconclusive is a cell whose answer proves nothing, with the reason.
+func inconclusive(reason string) Cell { return Cell{Code: reason, Inconclusive: true} }
+
+// Rejected reports whether the path refused the token (a proven refusal,
+// not an answer that proves nothing).
+func (c Cell) Rejected() bool { return !c.Accept && !c.Inconclusive }
+
+// String renders the cell for tables: "accept:<user>", "reject:<code>" or
+// "inconclusive:<reason>".
 func (c Cell) String() string {
-	if c.Accept && c.User == "" {
+	switch {
+	case c.Inconclusive:
+		return "inconclusive:" + c.Code
+	case c.Accept && c.User == "":
 		return "accept"
-	}
-	if c.Accept {
+	case c.Accept:
 		return "accept:" + c.User
 	}
 	return "reject:" + c.Code
@@ -105,9 +127,13 @@ func judgeRow(c tokens.Case, cells map[string]Cell, userA string) []reports.Find
 	var out []reports.Finding
 	ref := cells[PathAuth]
 	label := fmt.Sprintf("%s %s", c.ID, c.Name)
+	if ref.Inconclusive {
+		// Without the auth service's verdict there is nothing to compare.
+		return []reports.Finding{unjudged(PathAuth, "%s: the auth service's answer proves nothing (%s); the case is not judged on any path", label, ref.Code)}
+	}
 	switch {
 	case c.Want == tokens.Reject && ref.Accept:
-		out = append(out, reports.Finding{Kind: reports.KindTokenAccepted, Path: PathAuth,
+		out = append(out, reports.Finding{Kind: reports.KindTokenAccepted, Severity: acceptSeverity(c), Path: PathAuth,
 			Detail: fmt.Sprintf("%s: the auth service accepts it as %q; it must be rejected (%s)", label, ref.User, c.How)})
 	case c.Want == tokens.Accept && !ref.Accept:
 		out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, Path: PathAuth,
@@ -119,8 +145,10 @@ func judgeRow(c tokens.Case, cells map[string]Cell, userA string) []reports.Find
 	for _, p := range MatrixPaths()[1:] {
 		got := cells[p]
 		switch {
+		case got.Inconclusive:
+			out = append(out, unjudged(p, "%s: %s's answer proves nothing (%s)", label, p, got.Code))
 		case got.Accept && !ref.Accept:
-			out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, Path: p,
+			out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, Severity: acceptSeverity(c), Path: p,
 				Detail: fmt.Sprintf("%s: %s accepts it as %q; the auth service rejects it (%s)", label, p, got.User, ref.Code)})
 		case !got.Accept && ref.Accept:
 			out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, Path: p,
@@ -133,18 +161,25 @@ func judgeRow(c tokens.Case, cells map[string]Cell, userA string) []reports.Find
 	return out
 }
 
+// acceptSeverity is how bad accepting case c, which must be rejected, is:
+// high for real tokens past their life (revoked, expired, a refresh token
+// used as access), critical for anything forged (alg none, a bad or
+// foreign signature, tampered claims).
+func acceptSeverity(c tokens.Case) reports.Severity {
+	name := strings.ToLower(c.Name)
+	for _, w := range []string{"revoked", "expired", "refresh", "future", "not yet"} {
+		if strings.Contains(name, w) {
+			return reports.SeverityHigh
+		}
+	}
+	return reports.SeverityCritical
+}
+
 // probe asks one path what it makes of tok.
 func probe(ctx context.Context, env *harness.Env, path, tok string) Cell {
 	switch path {
 	case PathAuth:
-		v, err := env.Auth.Validate(ctx, tok)
-		if err != nil {
-			return Cell{Code: "error: " + err.Error()}
-		}
-		if !v.Valid {
-			return Cell{Code: v.Error}
-		}
-		return Cell{Accept: true, User: v.UserID}
+		return validateCell(env.Auth.Validate(ctx, tok))
 	case PathProfile:
 		p, raw, err := env.API.Profile(ctx, tok)
 		return restCell(p.UserID, raw, err)
@@ -168,29 +203,87 @@ func probe(ctx context.Context, env *harness.Env, path, tok string) Cell {
 		}
 		return c
 	case PathWSMessage:
-		_, conn := wSHandshake(ctx, env, tok, client.AuthHeader)
+		hs, conn := wSHandshake(ctx, env, tok, client.AuthHeader)
 		if conn == nil {
-			return Cell{Code: "handshake refused"}
+			if hs.Inconclusive {
+				return hs
+			}
+			return rejected("handshake refused: " + hs.Code)
 		}
 		defer conn.Close()
 		return runVerdict(ctx, env, conn, "gpcheck token matrix probe")
 	}
-	return Cell{Code: "unknown path"}
+	return inconclusive("unknown path " + path)
 }
 
+// validateCell reads the auth service's answer to validate: valid true is
+// accept, valid false a reject; anything else proves nothing, including a
+// refusal of gpcheck's own service credentials (a setup problem, not a
+// verdict on the token).
+func validateCell(v client.Verdict, err error) Cell {
+	var se *client.StatusError
+	switch {
+	case errors.As(err, &se) && client.IsServiceCredentialCode(se.Code):
+		return inconclusive(fmt.Sprintf("the auth service refused gpcheck's service credentials: HTTP %d %s", se.Status, se.Code))
+	case errors.As(err, &se) && refusalStatus(se.Status):
+		return rejected(statusText(se.Status, se.Code))
+	case errors.As(err, &se):
+		return inconclusive(statusText(se.Status, se.Code))
+	case err != nil:
+		return inconclusive("error: " + err.Error())
+	case !v.HasValid:
+		return inconclusive("the answer has no boolean valid field")
+	case !v.Valid:
+		return rejected(v.Error)
+	}
+	return Cell{Accept: true, User: v.UserID}
+}
+
+// refusalStatus reports whether an HTTP status is a refusal of the
+// credentials presented: 400 (a malformed token), 401, 403 or 422. Any
+// other status (404, 405, 5xx, …) proves nothing about the token.
+func refusalStatus(status int) bool {
+	switch status {
+	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity:
+		return true
+	}
+	return false
+}
+
+func statusText(status int, code string) string {
+	if code != "" {
+		return fmt.Sprintf("HTTP %d %s", status, code)
+	}
+	return fmt.Sprintf("HTTP %d", status)
+}
+
+// restCell reads a backend answer: success is accept, 401 or 403 a
+// reject, anything else (another status, an answer that does not parse, a
+// transport error) proves nothing.
 func restCell(user string, raw client.Response, err error) Cell {
 	if err == nil {
 		return Cell{Accept: true, User: user}
 	}
 	var se *client.StatusError
 	if errors.As(err, &se) {
-		code := fmt.Sprintf("HTTP %d", se.Status)
-		if se.Code != "" {
-			code += " " + se.Code
+		if se.Status == http.StatusUnauthorized || se.Status == http.StatusForbidden {
+			return rejected(statusText(se.Status, se.Code))
 		}
-		return Cell{Code: code}
+		return inconclusive(statusText(se.Status, se.Code))
 	}
-	return Cell{Code: "error: " + err.Error()}
+	return inconclusive("error: " + err.Error())
+}
+
+// closeRefuses reports whether a close code refuses the connection's
+// credentials: 1008 (policy violation) or an application code 4000–4999.
+func closeRefuses(code int) bool { return code == 1008 || code >= 4000 && code <= 4999 }
+
+func closeCell(ce *client.ClosedError) Cell {
+	text := fmt.Sprintf("close %d %s", ce.Code, ce.Reason)
+	if closeRefuses(int(ce.Code)) {
+		return rejected(text)
+	}
+	return inconclusive(text)
 }
 
 // wSHandshake opens a connection with tok and returns the verdict: accept
@@ -208,9 +301,13 @@ func wsDial(ctx context.Context, env *harness.Env, wsURL, tok string, opts clien
 	if err != nil {
 		var he *client.HandshakeError
 		if errors.As(err, &he) && he.Status != 0 {
-			return Cell{Code: fmt.Sprintf("HTTP %d %s", he.Status, he.Code)}, nil
+			text := fmt.Sprintf("HTTP %d %s", he.Status, he.Code)
+			if he.Status == http.StatusUnauthorized || he.Status == http.StatusForbidden {
+				return rejected(text), nil
+			}
+			return inconclusive(text), nil
 		}
-		return Cell{Code: "error: " + err.Error()}, nil
+		return inconclusive("error: " + err.Error()), nil
 	}
 	f, err := conn.Next(dctx)
 	var ce *client.ClosedError
@@ -219,13 +316,13 @@ func wsDial(ctx context.Context, env *harness.Env, wsURL, tok string, opts clien
 		return Cell{Accept: true, User: f.UserID}, conn
 	case errors.As(err, &ce):
 		conn.CloseNow()
-		return Cell{Code: fmt.Sprintf("close %d %s", ce.Code, ce.Reason)}, nil
+		return closeCell(ce), nil
 	case err != nil:
 		conn.CloseNow()
-		return Cell{Code: "error: " + err.Error()}, nil
+		return inconclusive("error: " + err.Error()), nil
 	default:
 		conn.CloseNow()
-		return Cell{Code: "first frame " + f.Type}, nil
+		return inconclusive("first frame " + f.Type), nil
 	}
 }
 
@@ -239,26 +336,42 @@ func runVerdict(ctx context.Context, env *harness.Env, conn *client.Conn, text s
 	prof := env.Target.Profile
 	if err := conn.Send(ctx, map[string]any{"type": prof.UserMessageType, "payload": map[string]string{prof.MessageField: text, "request_id": req}}); err != nil {
 		if ce := new(client.ClosedError); errors.As(conn.Err(), &ce) {
-			return Cell{Code: fmt.Sprintf("close %d %s", ce.Code, ce.Reason)}
+			return closeCell(ce)
 		}
-		return Cell{Code: "error: " + err.Error()}
+		return inconclusive("error: " + err.Error())
 	}
 	for {
 		f, err := conn.Next(ctx)
 		var ce *client.ClosedError
 		switch {
 		case errors.As(err, &ce):
-			return Cell{Code: fmt.Sprintf("close %d %s", ce.Code, ce.Reason)}
+			return closeCell(ce)
 		case err != nil:
-			return Cell{Code: "no answer: " + err.Error()}
+			return inconclusive("no answer: " + err.Error())
+		case f.Type == "error" && authErrorCode(f.Data):
+			return rejected("error frame " + client.ErrorCode(f.Data))
 		case f.Type == "error":
-			return Cell{Code: "error frame"}
+			return inconclusive("error frame " + client.ErrorCode(f.Data))
 		case f.RequestID != req:
 			continue
 		case f.Type == prof.Events.Error:
-			return Cell{Code: "agent_error"}
+			return rejected("agent_error")
 		default:
 			return Cell{Accept: true, User: f.UserID}
 		}
 	}
+}
+
+// authErrorCode reports whether an error frame's data names a refusal of
+// credentials (its code mentions auth, token, expiry, revocation,
+// permission…) rather than some other error, which proves nothing about
+// the token.
+func authErrorCode(data []byte) bool {
+	code := strings.ToLower(client.DataCode(data))
+	for _, w := range []string{"auth", "token", "expired", "revoked", "forbid", "credential", "permission", "session"} {
+		if strings.Contains(code, w) {
+			return true
+		}
+	}
+	return false
 }

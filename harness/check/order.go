@@ -142,7 +142,9 @@ func Order(ctx context.Context, env *harness.Env, a Session, others []Session) (
 		}
 	}
 	for _, p := range MatrixPaths() {
-		if c := after[p]; !c.Accept || (c.User != "" && c.User != a.UserID) {
+		if c := after[p]; c.Inconclusive {
+			bfs = append(bfs, unjudged(p, "after a burst of %d invalid tokens, %s's answer to %s's valid token proves nothing (%s)", BurstSize, p, a.Label, c.Code))
+		} else if !c.Accept || (c.User != "" && c.User != a.UserID) {
 			bfs = append(bfs, reports.Finding{Kind: reports.KindOrderDependent, Path: p,
 				Detail: fmt.Sprintf("after a burst of %d invalid tokens %s answers %s to %s's valid token, want accept as %q", BurstSize, p, c, a.Label, a.UserID)})
 		}
@@ -216,6 +218,9 @@ func orderCases(a Session, others []Session, key []byte) []orderCase {
 func judgeAgainstAuth(name string, cells map[string]Cell) []reports.Finding {
 	var out []reports.Finding
 	ref := cells[PathAuth]
+	if ref.Inconclusive {
+		return []reports.Finding{unjudged(PathAuth, "%s: the auth service's answer proves nothing (%s); not judged on any path", name, ref.Code)}
+	}
 	for _, p := range MatrixPaths()[1:] {
 		got, ok := cells[p]
 		if !ok {
@@ -223,6 +228,9 @@ func judgeAgainstAuth(name string, cells map[string]Cell) []reports.Finding {
 		}
 		var why string
 		switch {
+		case got.Inconclusive:
+			out = append(out, unjudged(p, "%s, sent after a valid token warmed every path: %s's answer proves nothing (%s)", name, p, got.Code))
+			continue
 		case got.Accept && !ref.Accept:
 			why = fmt.Sprintf("accepts it as %q; the auth service rejects it (%s)", got.User, ref.Code)
 		case !got.Accept && ref.Accept:

@@ -64,6 +64,8 @@ func Presentations(ctx context.Context, env *harness.Env, a, b string, userA str
 				continue
 			}
 			switch {
+			case cell.Inconclusive:
+				out = append(out, unjudged(path, "%s %s: %s's answer proves nothing (%s)", c.ID, p.name, path, cell.Code))
 			case cell.Accept && p.want == tokens.Reject:
 				out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, Path: path,
 					Detail: fmt.Sprintf("%s %s: %s accepts it as %q; the protocol refuses it (%s)", c.ID, p.name, path, cell.User, p.how)})
@@ -87,21 +89,21 @@ func restWithHeaders(ctx context.Context, env *harness.Env, headers []string) Ce
 	path := env.Target.Profile.Paths.Profile
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(env.Target.BackendURL, "/")+path, nil)
 	if err != nil {
-		return Cell{Code: "error: " + err.Error()}
+		return inconclusive("error: " + err.Error())
 	}
 	for _, h := range headers {
 		req.Header.Add("Authorization", h)
 	}
 	resp, err := env.HTTP.Do(req)
 	if err != nil {
-		return Cell{Code: "error: " + err.Error()}
+		return inconclusive("error: " + err.Error())
 	}
 	defer resp.Body.Close()
 	var p client.UserProfile
 	raw := client.Response{Status: resp.StatusCode}
 	if resp.StatusCode == http.StatusOK {
 		if err := decodeJSON(resp, &p); err != nil {
-			return Cell{Code: "error: " + err.Error()}
+			return inconclusive("error: " + err.Error())
 		}
 		return Cell{Accept: true, User: p.UserID}
 	}
@@ -113,7 +115,7 @@ func wsWith(ctx context.Context, env *harness.Env, p presentation) Cell {
 	t := env.Target
 	u, err := url.Parse(t.WSURL)
 	if err != nil {
-		return Cell{Code: "error: " + err.Error()}
+		return inconclusive("error: " + err.Error())
 	}
 	if p.query != nil {
 		q := u.Query()

@@ -32,17 +32,24 @@ func Revocation(ctx context.Context, env *harness.Env, s Session) []reports.Find
 		out = append(out, reports.Finding{Kind: kind, User: s.Label, Path: path, Detail: fmt.Sprintf(format, args...)})
 	}
 	// Before: the token works everywhere, and a connection is open.
-	if c := probe(ctx, env, PathProfile, s.AccessToken); !c.Accept {
+	if c := probe(ctx, env, PathProfile, s.AccessToken); c.Inconclusive {
+		return append(out, unjudged(PathProfile, "before logout, the backend's answer to a fresh token proves nothing (%s); logout not judged", c.Code))
+	} else if !c.Accept {
 		find(reports.KindTokenVerdict, PathProfile, "a fresh token is rejected before logout (%s)", c.Code)
 		return out
 	}
 	cell, open := wSHandshake(ctx, env, s.AccessToken, client.AuthHeader)
 	if open == nil {
+		if cell.Inconclusive {
+			return append(out, unjudged(PathWSHeader, "before logout, the handshake with a fresh token proves nothing (%s); logout not judged", cell.Code))
+		}
 		find(reports.KindTokenVerdict, PathWSHeader, "a fresh token is refused before logout (%s)", cell.Code)
 		return out
 	}
 	defer open.Close()
-	if c := runVerdict(ctx, env, open, "before logout"); !c.Accept {
+	if c := runVerdict(ctx, env, open, "before logout"); c.Inconclusive {
+		return append(out, unjudged(PathWSMessage, "before logout, a user_message's answer proves nothing (%s); logout not judged", c.Code))
+	} else if !c.Accept {
 		find(reports.KindTokenVerdict, PathWSMessage, "a user_message before logout was not run (%s)", c.Code)
 		return out
 	}
@@ -56,13 +63,18 @@ func Revocation(ctx context.Context, env *harness.Env, s Session) []reports.Find
 	// After: poll each path until it rejects or the window closes.
 	for _, p := range []string{PathAuth, PathProfile, PathThreads, PathWSHeader} {
 		c, waited := untilRejected(ctx, env, p, s.AccessToken, loggedOut)
-		if c.Accept {
+		switch {
+		case c.Accept:
 			find(reports.KindTokenVerdict, p, "%s still accepts the token %s after logout (as %q)", p, waited.Round(time.Millisecond), c.User)
+		case c.Inconclusive:
+			out = append(out, unjudged(p, "after logout, %s's answer proves nothing (%s)", p, c.Code))
 		}
 	}
 	c := runVerdict(ctx, env, open, "after logout")
 	gap := time.Since(loggedOut).Round(time.Millisecond)
 	switch {
+	case c.Inconclusive:
+		out = append(out, unjudged(PathWSMessage, "after logout, the open connection's answer proves nothing (%s)", c.Code))
 	case c.Accept:
 		find(reports.KindTokenVerdict, PathWSMessage, "a connection opened before logout still runs user_messages %s after logout (as %q)", gap, c.User)
 	case c.Code != "close 1008 revoked" && !isClose1008(c.Code):
@@ -107,6 +119,10 @@ func Refresh(ctx context.Context, env *harness.Env, s Session) []reports.Finding
 	}
 	ref := cells[PathAuth]
 	for _, p := range MatrixPaths()[1:] {
+		if ref.Inconclusive || cells[p].Inconclusive {
+			out = append(out, unjudged(p, "after a refresh, the old token's fate on %s is not judged: %s, auth service %s", p, cells[p], ref))
+			continue
+		}
 		if cells[p].Accept != ref.Accept {
 			out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, User: s.Label, Path: p,
 				Detail: fmt.Sprintf("after a refresh, %s says %s of the old access token; the auth service says %s", p, cells[p], ref)})
@@ -122,6 +138,9 @@ func Refresh(ctx context.Context, env *harness.Env, s Session) []reports.Finding
 func Expiry(ctx context.Context, env *harness.Env, label, token string) []reports.Finding {
 	var out []reports.Finding
 	cell, conn := wSHandshake(ctx, env, token, client.AuthHeader)
+	if conn == nil && cell.Inconclusive {
+		return []reports.Finding{unjudged(PathWSHeader, "the handshake with a token that has seconds left proves nothing (%s); expiry not judged", cell.Code)}
+	}
 	if conn == nil {
 		return []reports.Finding{{Kind: reports.KindTokenVerdict, User: label, Path: PathWSHeader,
 			Detail: fmt.Sprintf("a token with seconds left to live is refused (%s)", cell.Code)}}
@@ -138,7 +157,9 @@ func Expiry(ctx context.Context, env *harness.Env, label, token string) []report
 	case <-time.After(wait):
 	}
 	c := runVerdict(ctx, env, conn, "after expiry")
-	if c.Accept || !isClose1008(c.Code) {
+	if c.Inconclusive {
+		out = append(out, unjudged(PathWSMessage, "after expiry, the open connection's answer proves nothing (%s)", c.Code))
+	} else if c.Accept || !isClose1008(c.Code) {
 		out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, User: label, Path: PathWSMessage,
 			Detail: fmt.Sprintf("a connection whose token expired answered a user_message with %s, want close 1008", c)})
 	}

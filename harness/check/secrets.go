@@ -28,7 +28,7 @@ func Secrets(ctx context.Context, env *harness.Env, s Session, otherKeys map[str
 		}
 		for _, p := range MatrixPaths() {
 			if c := probe(ctx, env, p, forged); c.Accept {
-				out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, User: s.Label, Path: p,
+				out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, Severity: reports.SeverityCritical, User: s.Label, Path: p,
 					Detail: fmt.Sprintf("%s accepts a token signed with %s as %q: a key other than the auth service's is trusted", p, name, c.User)})
 			}
 		}
@@ -46,6 +46,8 @@ func acceptedEverywhere(ctx context.Context, env *harness.Env, s Session, token,
 	for _, p := range MatrixPaths() {
 		c := probe(ctx, env, p, token)
 		switch {
+		case c.Inconclusive:
+			out = append(out, unjudged(p, "%s's answer to a token the auth service issued proves nothing (%s)", p, c.Code))
 		case !c.Accept:
 			out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, User: s.Label, Path: p,
 				Detail: fmt.Sprintf(rejected, p, c.Code)})

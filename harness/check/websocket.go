@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -71,11 +72,13 @@ func probeHandshake(ctx context.Context, env *harness.Env, a Account, c handshak
 		code   string
 	}{}
 	if !c.mustReject {
-		v, err := env.Auth.Validate(ctx, c.token)
-		if err != nil {
-			return &reports.Finding{Kind: reports.KindProtocol, User: a.Label, Detail: fmt.Sprintf("%s: auth validate failed: %v", c.name, err)}
+		cell := validateCell(env.Auth.Validate(ctx, c.token))
+		if cell.Inconclusive {
+			f := unjudged(PathAuth, "%s: the auth service's answer proves nothing (%s); the gateway is not judged on it", c.name, cell.Code)
+			f.User = a.Label
+			return &f
 		}
-		ref.accept, ref.user, ref.code = v.Valid, v.UserID, v.Error
+		ref.accept, ref.user, ref.code = cell.Accept, cell.User, cell.Code
 	}
 	wsURL, token := t.WSURL, c.token
 	if c.query {
@@ -96,9 +99,16 @@ func probeHandshake(ctx context.Context, env *harness.Env, a Account, c handshak
 	if err != nil {
 		var he *client.HandshakeError
 		if !errors.As(err, &he) || he.Status == 0 {
-			return &reports.Finding{Kind: reports.KindProtocol, User: a.Label, Detail: fmt.Sprintf("%s: handshake failed without an HTTP answer: %v", c.name, err)}
+			f := unjudged(PathWSHeader, "%s: the handshake failed without an HTTP answer (%v)", c.name, err)
+			f.User = a.Label
+			return &f
 		}
 		got.how = fmt.Sprintf("HTTP %d %s", he.Status, he.Code)
+		if he.Status != http.StatusUnauthorized && he.Status != http.StatusForbidden {
+			f := unjudged(PathWSHeader, "%s: the handshake's answer proves nothing (%s)", c.name, got.how)
+			f.User = a.Label
+			return &f
+		}
 	} else {
 		defer conn.Close()
 		f, err := conn.Next(dctx)
@@ -110,10 +120,12 @@ func probeHandshake(ctx context.Context, env *harness.Env, a Account, c handshak
 				return &reports.Finding{Kind: reports.KindProtocol, User: a.Label,
 					Detail: fmt.Sprintf("%s: server selected subprotocol %q, want \"jwt-auth\"", c.name, redactProto(conn.Subprotocol()))}
 			}
-		case errors.As(err, &ce) && ce.Code == 1008:
-			got.how = "close 1008 " + ce.Reason
+		case errors.As(err, &ce) && closeRefuses(int(ce.Code)):
+			got.how = fmt.Sprintf("close %d %s", ce.Code, ce.Reason)
 		case err != nil:
-			return &reports.Finding{Kind: reports.KindProtocol, User: a.Label, Detail: fmt.Sprintf("%s: no connection_established and no refusal: %v", c.name, err)}
+			f := unjudged(PathWSHeader, "%s: no connection_established and no refusal (%v)", c.name, err)
+			f.User = a.Label
+			return &f
 		default:
 			return &reports.Finding{Kind: reports.KindProtocol, User: a.Label, Detail: fmt.Sprintf("%s: first frame is %q, want connection_established", c.name, f.Type)}
 		}

@@ -39,15 +39,44 @@ func Field(raw []byte, path string) string {
 	return s
 }
 
-// Verdict is the auth service's answer to /auth/validate.
+// Verdict is the auth service's answer to /auth/validate. HasValid is
+// false when the answer lacks a boolean "valid": such an answer says
+// nothing about the token. ExpiresAt is kept as sent (unix seconds,
+// milliseconds or an ISO-8601 string all occur), so that its type never
+// makes an answer unreadable.
 type Verdict struct {
-	Valid       bool     `json:"valid"`
-	UserID      string   `json:"user_id"`
-	Email       string   `json:"email"`
-	Permissions []string `json:"permissions"`
-	ExpiresAt   int64    `json:"expires_at"`
-	Error       string   `json:"error"`
-	Message     string   `json:"message"`
+	Valid       bool            `json:"valid"`
+	HasValid    bool            `json:"-"`
+	UserID      string          `json:"user_id"`
+	Email       string          `json:"email"`
+	Permissions []string        `json:"permissions"`
+	ExpiresAt   json.RawMessage `json:"expires_at"`
+	Error       string          `json:"error"`
+	Message     string          `json:"message"`
+}
+
+// UnmarshalJSON reads a validate answer, noting whether it says "valid".
+func (v *Verdict) UnmarshalJSON(b []byte) error {
+	type plain Verdict
+	var w struct {
+		plain
+		Valid *bool `json:"valid"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*v = Verdict(w.plain)
+	v.HasValid = w.Valid != nil
+	v.Valid = w.Valid != nil && *w.Valid
+	return nil
+}
+
+// IsServiceCredentialCode reports whether an error code is an auth
+// service refusing the caller's service credentials (not the token).
+func IsServiceCredentialCode(code string) bool {
+	c := strings.ToLower(code)
+	return strings.Contains(c, "service") && (strings.Contains(c, "credential") || strings.Contains(c, "secret") ||
+		strings.Contains(c, "id") || strings.Contains(c, "auth"))
 }
 
 // Auth is a client of the auth service.

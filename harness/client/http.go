@@ -120,6 +120,18 @@ func ErrorCode(body []byte) string {
 	return e.Error
 }
 
+// DataCode returns the "code" field of a JSON object (an error frame's
+// data), or "".
+func DataCode(data []byte) string {
+	var e struct {
+		Code string `json:"code"`
+	}
+	if json.Unmarshal(data, &e) != nil {
+		return ""
+	}
+	return e.Code
+}
+
 func bearer(token string) http.Header {
 	return http.Header{"Authorization": {"Bearer " + token}}
 }

@@ -31,6 +31,8 @@ func Console(w io.Writer, r *reports.Report) {
 			mark, word = "-", "skipped"
 		case s.State != reports.StatePassed:
 			mark, word = "✗", "failed"
+		case s.Inconclusive > 0:
+			mark, word = "?", "unsure"
 		}
 		detail := ""
 		switch {
@@ -39,6 +41,9 @@ func Console(w io.Writer, r *reports.Report) {
 			detail = fmt.Sprintf(" — %s completed (%d/%d)", Percent(c.Rate), c.Completed, c.Attempted)
 		case s.Findings > 0:
 			detail = fmt.Sprintf(" — %d finding(s), %d user(s)", s.Findings, len(users[s.Name]))
+		}
+		if s.Inconclusive > 0 && s.State != reports.StateSkipped {
+			detail += fmt.Sprintf(" — %d check(s) could not be judged", s.Inconclusive)
 		}
 		fmt.Fprintf(w, "%s %-7s %s%s\n", mark, word, s.Name, detail)
 	}
@@ -65,8 +70,24 @@ func Console(w io.Writer, r *reports.Report) {
 			kinds = append(kinds, fmt.Sprintf("%s %d", k, r.FindingsByKind[k]))
 		}
 		fmt.Fprintf(w, "findings    %s\n", strings.Join(kinds, ", "))
+		bySev := map[reports.Severity]int{}
+		for _, f := range r.Findings {
+			bySev[f.Severity]++
+		}
+		var sevs []string
+		for _, sv := range reports.Severities() {
+			if n := bySev[sv]; n > 0 {
+				sevs = append(sevs, fmt.Sprintf("%s %d", sv, n))
+			}
+		}
+		if len(sevs) > 0 {
+			fmt.Fprintf(w, "severity    %s\n", strings.Join(sevs, ", "))
+		}
 	} else {
 		fmt.Fprintln(w, "findings    none")
+	}
+	if n := len(r.Inconclusive); n > 0 {
+		fmt.Fprintf(w, "unjudged    %d check(s) could not be judged; first: %s\n", n, format.Trim(format.OneLine(r.Inconclusive[0].Detail), 160))
 	}
 	fmt.Fprintf(w, "verdict     %s (seed %d)\n", strings.ToUpper(string(r.Verdict)), r.Spec.Seed)
 }

@@ -79,9 +79,9 @@ func ExampleMarkdown() {
 	//
 	// ### Findings
 	//
-	// | ID | Kind | User | Detail |
-	// |---|---|---|---|
-	// | `F0001` | `isolation_leak` | `u0001` | u0001 saw u0002's canary (api key \[redacted\]) |
+	// | ID | Kind | Severity | User | Detail |
+	// |---|---|---|---|---|
+	// | `F0001` | `isolation_leak` | critical | `u0001` | u0001 saw u0002's canary (api key \[redacted\]) |
 	//
 	// ### Replay
 	//
@@ -99,5 +99,6 @@ func ExampleConsole() {
 	//
 	// completion  ✓ 100% (2/2 flows), target 100%
 	// findings    isolation_leak 1
+	// severity    critical 1
 	// verdict     FAILED (seed 7)
 }

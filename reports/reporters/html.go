@@ -307,6 +307,7 @@ tr.bad td{background:#ffebe9}
 td.off{background:#ffebe9;font-weight:bold}
 td.spec{min-width:18em}
 .state-passed{color:#1a7f37}.state-failed{color:#cf222e}
+.sev{font-size:.75em;border-radius:4px;padding:1px 6px;color:#fff;background:#6e7781;vertical-align:middle}.sev-critical{background:#a40e26}.sev-high{background:#cf222e}.sev-medium{background:#bc4c00}
 code,pre{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 pre{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:8px;overflow:auto;max-height:24em;white-space:pre-wrap;overflow-wrap:anywhere}
 pre.transcript{padding:0;max-height:48em}
@@ -402,7 +403,7 @@ svg .axis{stroke:#57606a;stroke-width:1}
 {{- end}}
 {{- range $i, $f := .R.Findings}}
 <section class="finding" id="{{.ID}}">
-<h3>{{.ID}} <code>{{.Kind}}</code></h3>
+<h3>{{.ID}} <code>{{.Kind}}</code>{{if .Severity}} <span class="sev sev-{{.Severity}}">{{.Severity}}</span>{{end}}</h3>
 <div class="meta">spec: {{.Spec}}{{if .User}} · user: <code>{{.User}}</code>{{end}}{{if .Others}} · involves: {{range $j, $o := .Others}}{{if $j}}, {{end}}<code>{{$o}}</code>{{end}}{{end}}{{if .Stage}} · stage: <code>{{.Stage}}</code>{{end}}{{if .Path}} · path: <code>{{.Path}}</code>{{end}}</div>
 <p class="detail">{{.Detail}}</p>
 {{- if .Evidence}}
@@ -413,6 +414,19 @@ svg .axis{stroke:#57606a;stroke-width:1}
 </section>
 {{- else}}
 <p class="empty">No findings.</p>
+{{- end}}
+{{- if .R.Inconclusive}}
+
+<h2>Not judged</h2>
+<p>Checks whose answers proved nothing either way (a transport error, a timeout, an unexpected status, an answer that does not parse): neither passed nor failed.</p>
+<table>
+<thead><tr><th>ID</th><th>Spec</th><th>Path</th><th>Why</th></tr></thead>
+<tbody>
+{{- range .R.Inconclusive}}
+<tr><td><code>{{.ID}}</code></td><td>{{.Spec}}</td><td><code>{{.Path}}</code></td><td>{{.Detail}}</td></tr>
+{{- end}}
+</tbody>
+</table>
 {{- end}}
 {{- with .Matrix}}
 

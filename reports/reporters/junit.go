@@ -105,6 +105,13 @@ func JUnit(r *reports.Report) ([]byte, error) {
 		c := junitCase{Name: sp.Name, Classname: junitSuiteName, Time: seconds(sp.DurationMS)}
 		switch sp.State {
 		case reports.StatePassed:
+			if sp.Inconclusive > 0 {
+				// No violation, but checks that could not be judged: an
+				// error, as JUnit means it (the test could not run
+				// properly), not a failure.
+				c.Error = junitUnjudged(sp, unjudgedBySpec(r)[sp.Name])
+				suite.Errors++
+			}
 		case reports.StateFailed:
 			c.Failure = junitFailure(sp, byspec[sp.Name])
 			suite.Failures++
@@ -149,6 +156,32 @@ func JUnit(r *reports.Report) ([]byte, error) {
 	}
 	buf.WriteByte('\n')
 	return buf.Bytes(), nil
+}
+
+func unjudgedBySpec(r *reports.Report) map[string][]reports.Finding {
+	m := map[string][]reports.Finding{}
+	for _, f := range r.Inconclusive {
+		m[f.Spec] = append(m[f.Spec], f)
+	}
+	return m
+}
+
+// junitUnjudged is the error element of a spec whose checks could not all
+// be judged: the count, and the first reasons.
+func junitUnjudged(sp reports.SpecReport, fs []reports.Finding) *junitProblem {
+	msg := fmt.Sprintf("%d check(s) could not be judged", sp.Inconclusive)
+	var body strings.Builder
+	for i, f := range fs {
+		if i == junitBodyFindings {
+			fmt.Fprintf(&body, "… and %d more\n", len(fs)-i)
+			break
+		}
+		fmt.Fprintf(&body, "%s %s\n", f.ID, oneLine(f.Detail))
+	}
+	if len(fs) > 0 {
+		msg += "; first: " + oneLine(fs[0].Detail)
+	}
+	return &junitProblem{Message: trim(msg, junitMessageMax), Type: "inconclusive", Body: xmlChars(body.String())}
 }
 
 // junitProperties are the run-wide facts a CI reader needs to replay or

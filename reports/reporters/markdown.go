@@ -96,10 +96,21 @@ func Markdown(r *reports.Report) ([]byte, error) {
 		} else {
 			p("\n### Findings\n\n")
 		}
-		p("| ID | Kind | User | Detail |\n|---|---|---|---|\n")
+		p("| ID | Kind | Severity | User | Detail |\n|---|---|---|---|---|\n")
 		for _, f := range r.Findings[:shown] {
-			p("| %s | %s | %s | %s |\n", mdCode(f.ID), mdCode(string(f.Kind)), mdCode(f.User),
+			p("| %s | %s | %s | %s | %s |\n", mdCode(f.ID), mdCode(string(f.Kind)), mdText(string(f.Severity)), mdCode(f.User),
 				mdText(trim(oneLine(f.Detail), mdDetailMax)))
+		}
+		if shown < n {
+			p("\n%d more in `report.json` and `report.html`.\n", n-shown)
+		}
+	}
+	if n := len(r.Inconclusive); n > 0 {
+		shown := min(n, mdFindings)
+		p("\n### Not judged (%d)\n\nChecks whose answers proved nothing either way (a transport error, a timeout, an unexpected status, an answer that does not parse): neither passed nor failed.\n\n", n)
+		p("| ID | Spec | Path | Why |\n|---|---|---|---|\n")
+		for _, f := range r.Inconclusive[:shown] {
+			p("| %s | %s | %s | %s |\n", mdCode(f.ID), mdText(f.Spec), mdCode(f.Path), mdText(trim(oneLine(f.Detail), mdDetailMax)))
 		}
 		if shown < n {
 			p("\n%d more in `report.json` and `report.html`.\n", n-shown)
