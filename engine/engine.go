@@ -191,7 +191,7 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 	fmt.Fprintf(opts.Log, "gpcheck %s: target %s (faults: %s), %d users × %d message(s), concurrency %s, seed %d\n",
 		opts.Version, spec.Target, faultsText(spec.Faults), spec.Users, spec.Messages, ConcurrencyText(spec.Concurrency), spec.Seed)
 
-	logPath, restore, err := ginkgoLog(spec.ReportDir)
+	logPath, restore, err := ginkgoLog(spec.ReportDir, secrets)
 	if err != nil {
 		return nil, err
 	}
@@ -206,6 +206,7 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 		Progress:      opts.Progress,
 		Controller:    sys.Controller,
 		FailOn:        spec.FailOn,
+		NoColor:       true,
 	})
 	restore()
 	if err != nil {
@@ -293,9 +294,10 @@ func prepare(t harness.Target, spec Spec, getenv func(string) string) (harness.T
 }
 
 // ginkgoLog points Ginkgo's own reporter at dir/ginkgo.log (gpcheck
-// prints its own lines instead) until restore is called. Ginkgo keeps its
+// prints its own lines instead), through redaction of secrets and
+// tokens, until restore is called. Ginkgo keeps its
 // output writer in a package variable; runs are not concurrent.
-func ginkgoLog(dir string) (path string, restore func(), err error) {
+func ginkgoLog(dir string, secrets []string) (path string, restore func(), err error) {
 	prev := formatter.ColorableStdOut
 	if dir == "" {
 		formatter.ColorableStdOut = io.Discard
@@ -309,9 +311,11 @@ func ginkgoLog(dir string) (path string, restore func(), err error) {
 	if err != nil {
 		return "", nil, setupf("--report-dir: %v", err)
 	}
-	formatter.ColorableStdOut = f
+	rw := newRedactingWriter(f, secrets)
+	formatter.ColorableStdOut = rw
 	return path, func() {
 		formatter.ColorableStdOut = prev
+		_ = rw.Flush()
 		_ = f.Close()
 	}, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gpcheck/gpcheck/engine/containers"
 	"github.com/gpcheck/gpcheck/fixtures/faults"
+	"github.com/gpcheck/gpcheck/reports"
 )
 
 // containersTarget runs the reference services in FROM scratch containers
@@ -44,7 +45,8 @@ func (containersTarget) Start(ctx context.Context, spec Spec, env Environment) (
 			var errs []error
 			if reportDir != "" {
 				if err := os.MkdirAll(reportDir, 0o755); err == nil {
-					errs = append(errs, d.Logs(ctx, filepath.Join(reportDir, "containers")))
+					logs := filepath.Join(reportDir, "containers")
+					errs = append(errs, d.Logs(ctx, logs), redactFiles(logs, d.Secrets()))
 				}
 			}
 			errs = append(errs, d.Close(ctx))
@@ -72,4 +74,28 @@ func imagesOf(m map[string]string) (containers.Images, error) {
 		}
 	}
 	return im, nil
+}
+
+// redactFiles rewrites every file in dir printable and redacted: the
+// services' logs can hold tokens, secrets and what clients sent.
+func redactFiles(dir string, secrets []string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil // no logs were saved
+	}
+	r := reports.NewRedactor(secrets...)
+	var errs []error
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		b, err := os.ReadFile(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		errs = append(errs, os.WriteFile(p, []byte(r.Redact(reports.Printable(string(b)))), 0o644))
+	}
+	return errors.Join(errs...)
 }

@@ -3,7 +3,10 @@ package reports
 import (
 	"cmp"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
+	"net/url"
 	"reflect"
 	"regexp"
 	"slices"
@@ -14,26 +17,135 @@ import (
 // joined by dots whose first segment starts like a JSON header.
 var jwtPattern = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{2,}(?:\.[A-Za-z0-9_-]*){1,4}`)
 
-// Redact replaces every JWT-looking string in s with a fingerprint, and
-// every given secret with "[redacted]", so that no report holds a whole
-// token or secret. Secrets shorter than 4 characters are ignored.
+// b64JWTPattern matches a JWT that was itself base64- or
+// base64url-encoded ("eyJ" encodes as "ZXlK"), as in the
+// jwt.<base64url(token)> WebSocket subprotocol.
+var b64JWTPattern = regexp.MustCompile(`ZXlK[A-Za-z0-9+/_-]{16,}={0,2}`)
+
+// userinfoPattern matches the user:password@ of a URL in free text.
+var userinfoPattern = regexp.MustCompile(`(?i)([a-z][a-z0-9+.-]*://)[^/\s@]+@`)
+
+// Redact replaces every JWT-looking string in s (plain, or base64- or
+// base64url-encoded) with a fingerprint, the userinfo of any URL with
+// "[redacted]", and every given secret with "[redacted]" in each form it
+// travels in: as is, base64 and base64url (padded or not, at any byte
+// alignment), URL-encoded and JSON-escaped. Writers pass all text through
+// it, so that no report holds a whole token or secret. Secrets shorter
+// than 4 characters are ignored. For many strings, NewRedactor does the
+// per-secret work once.
 func Redact(s string, secrets ...string) string {
-	s = jwtPattern.ReplaceAllStringFunc(s, func(tok string) string {
-		sum := sha256.Sum256([]byte(tok))
-		return "[token sha256:" + hex.EncodeToString(sum[:6]) + "]"
-	})
+	return NewRedactor(secrets...).Redact(s)
+}
+
+// Redactor redacts text as Redact does, for one set of secrets.
+type Redactor struct {
+	secrets *strings.Replacer
+}
+
+// NewRedactor prepares the forms of secrets once.
+func NewRedactor(secrets ...string) *Redactor {
+	var pairs []string
+	seen := map[string]bool{}
 	for _, sec := range secrets {
-		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, "[redacted]")
+		if len(sec) < 4 {
+			continue
+		}
+		for _, form := range secretForms(sec) {
+			if !seen[form] {
+				seen[form] = true
+				pairs = append(pairs, form, "[redacted]")
+			}
 		}
 	}
+	// Longer forms first, so that a secret's encoding is replaced whole
+	// before a shorter form inside it.
+	sortPairsByLength(pairs)
+	r := &Redactor{}
+	if len(pairs) > 0 {
+		r.secrets = strings.NewReplacer(pairs...)
+	}
+	return r
+}
+
+// Redact redacts s.
+func (r *Redactor) Redact(s string) string {
+	s = jwtPattern.ReplaceAllStringFunc(s, fingerprint)
+	s = b64JWTPattern.ReplaceAllStringFunc(s, func(enc string) string {
+		if tok := decodeB64(enc); tok != "" && jwtPattern.MatchString(tok) {
+			return fingerprint(jwtPattern.FindString(tok))
+		}
+		return enc
+	})
+	s = userinfoPattern.ReplaceAllString(s, "${1}[redacted]@")
+	if r.secrets != nil {
+		s = r.secrets.Replace(s)
+	}
 	return s
+}
+
+func fingerprint(tok string) string {
+	sum := sha256.Sum256([]byte(tok))
+	return "[token sha256:" + hex.EncodeToString(sum[:6]) + "]"
+}
+
+func decodeB64(s string) string {
+	for _, enc := range []*base64.Encoding{base64.RawURLEncoding, base64.RawStdEncoding} {
+		if b, err := enc.DecodeString(strings.TrimRight(s, "=")); err == nil {
+			return string(b)
+		}
+	}
+	return ""
+}
+
+// secretForms are the forms a secret travels in.
+func secretForms(sec string) []string {
+	forms := []string{sec, url.QueryEscape(sec), url.PathEscape(sec)}
+	if j, err := json.Marshal(sec); err == nil {
+		forms = append(forms, strings.Trim(string(j), `"`))
+	}
+	if len(sec) >= 8 {
+		// A secret inside a longer encoded text starts at any of three
+		// byte alignments; the characters its bytes alone determine are
+		// the same whatever surrounds it.
+		for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+			forms = append(forms, enc.EncodeToString([]byte(sec)))
+			for k := 0; k < 3; k++ {
+				full := enc.EncodeToString(append(make([]byte, k), sec...))
+				from, to := (8*k+5)/6, (8*(k+len(sec)))/6
+				if to-from >= 6 {
+					forms = append(forms, full[from:to])
+				}
+			}
+		}
+	}
+	var out []string
+	for _, f := range forms {
+		if len(f) >= 4 {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// sortPairsByLength orders old/new pairs by decreasing length of old.
+func sortPairsByLength(pairs []string) {
+	type pair struct{ old, new string }
+	ps := make([]pair, 0, len(pairs)/2)
+	for i := 0; i+1 < len(pairs); i += 2 {
+		ps = append(ps, pair{pairs[i], pairs[i+1]})
+	}
+	slices.SortStableFunc(ps, func(a, b pair) int { return len(b.old) - len(a.old) })
+	for i, p := range ps {
+		pairs[2*i], pairs[2*i+1] = p.old, p.new
+	}
 }
 
 // Redacted returns a deep copy of r that any writer may show whole: the
 // URLs of r.Target and r.Spec without their userinfo, and then every
 // string anywhere in the copy (fields at any depth, slice and array
-// elements, map keys and values) passed through Redact with secrets.
+// elements, map keys and values) made Printable (control characters
+// escaped, invalid UTF-8 replaced) and then passed through Redact with
+// secrets.
 //
 // It walks the value by reflection, so a field added to the model is
 // redacted without a line here. The copy shares no slice, map or pointer
@@ -50,17 +162,17 @@ func Redacted(r *Report, secrets ...string) *Report {
 	c.Target.WSURL = StripUserinfo(c.Target.WSURL)
 	c.Spec = c.Spec.Redacted()
 	out := reflect.New(reflect.TypeFor[Report]()).Elem()
-	redactValue(out, reflect.ValueOf(c), secrets)
+	redactValue(out, reflect.ValueOf(c), NewRedactor(secrets...))
 	rep := out.Interface().(Report)
 	return &rep
 }
 
 // redactValue sets dst, a settable value of src's type, to a deep copy
 // of src with every string redacted.
-func redactValue(dst, src reflect.Value, secrets []string) {
+func redactValue(dst, src reflect.Value, secrets *Redactor) {
 	switch src.Kind() {
 	case reflect.String:
-		dst.SetString(Redact(src.String(), secrets...))
+		dst.SetString(secrets.Redact(Printable(src.String())))
 	case reflect.Pointer:
 		if src.IsNil() {
 			return

@@ -1,7 +1,9 @@
 package reports
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -235,5 +237,61 @@ func TestRedactedKeepsEmptyAndNil(t *testing.T) {
 	b2, _ := json.Marshal(red)
 	if string(b1) != string(b2) {
 		t.Errorf("Redacted changed a report with nothing to redact:\n%s\n%s", b1, b2)
+	}
+}
+
+func TestPrintable(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain text\nline two\tcol", "plain text\nline two\tcol"},
+		{"\x1b]0;pwned\x07title", `\x1b]0;pwned\x07title`},
+		{"\x1b[2Jclear", `\x1b[2Jclear`},
+		{"bad \xff\xfe utf8", "bad \ufffd\ufffd utf8"},
+		{"c1 \u009b control", `c1 \u009b control`},
+		{"del \x7f", `del \x7f`},
+		{"ünïcødé ✓", "ünïcødé ✓"},
+	}
+	for _, tt := range tests {
+		if got := Printable(tt.in); got != tt.want {
+			t.Errorf("Printable(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestRedactEveryEncoding: a secret or a token is redacted in every form
+// it travels in, wherever it sits in the text.
+func TestRedactEveryEncoding(t *testing.T) {
+	const secret = "s3cr3t-service-key/with+odd=chars"
+	const token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyLTEiLCJleHAiOjE5OTk5OTk5OTl9.c2lnbmF0dXJlLWJ5dGVz"
+	j, _ := json.Marshal(secret)
+	forms := map[string]string{
+		"plain":           secret,
+		"query-escaped":   url.QueryEscape(secret),
+		"path-escaped":    url.PathEscape(secret),
+		"json-escaped":    strings.Trim(string(j), `"`),
+		"base64":          base64.StdEncoding.EncodeToString([]byte(secret)),
+		"base64url raw":   base64.RawURLEncoding.EncodeToString([]byte(secret)),
+		"base64 offset 1": base64.StdEncoding.EncodeToString([]byte("x" + secret + "y")),
+		"base64 offset 2": base64.RawURLEncoding.EncodeToString([]byte("Bearer: " + secret)),
+		"url userinfo":    "https://gpcheck:" + secret + "@staging.example/x",
+	}
+	for name, form := range forms {
+		got := Redact("echo: <"+form+"> end", secret)
+		if strings.Contains(got, form) || strings.Contains(got, secret) {
+			t.Errorf("%s: %q still holds the secret", name, got)
+		}
+	}
+	for name, form := range map[string]string{
+		"plain":          token,
+		"subprotocol":    "jwt." + base64.RawURLEncoding.EncodeToString([]byte(token)),
+		"base64":         base64.StdEncoding.EncodeToString([]byte(token)),
+		"json in frames": `{"token":"` + token + `"}`,
+	} {
+		got := Redact("echo: "+form, secret)
+		if strings.Contains(got, token[:40]) || strings.Contains(got, form) || !strings.Contains(got, "[token sha256:") {
+			t.Errorf("%s: %q", name, got)
+		}
+	}
+	if got := Redact("nothing secret here: ZXlKb.3 https://host/path", secret); got != "nothing secret here: ZXlKb.3 https://host/path" {
+		t.Errorf("clean text changed: %q", got)
 	}
 }

@@ -51,6 +51,9 @@ type Config struct {
 	Progress func(done, total int)
 	// FailOn is the least severity that fails a spec; empty means medium.
 	FailOn reports.Severity
+	// NoColor keeps Ginkgo's reporter from writing colour codes (into a
+	// log file, say).
+	NoColor bool
 }
 
 // Result is what a run of the specs found.
@@ -102,6 +105,9 @@ func Run(ctx context.Context, t ginkgo.GinkgoTestingT, cfg Config) (*Result, err
 		suiteCfg.FocusStrings = focusStrings(cfg.Focus)
 	}
 	suiteCfg.RandomizeAllSpecs = false
+	if cfg.NoColor {
+		reporterCfg.NoColor = true
+	}
 
 	globals.Reset()
 	gomega.RegisterFailHandler(ginkgo.Fail)
@@ -158,8 +164,12 @@ func focusStrings(focus []string) []string {
 	return out
 }
 
+// ansiCodes are terminal colour sequences, which Ginkgo puts in its
+// errors; an error message is text wherever it is printed.
+var ansiCodes = regexp.MustCompile("\x1b\\[[0-9;]*[A-Za-z]")
+
 func firstLine(s string) string {
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(ansiCodes.ReplaceAllString(s, ""))
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i]
 	}

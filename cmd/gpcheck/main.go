@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/gpcheck/gpcheck/reports"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -138,10 +140,13 @@ func report(err error, stderr io.Writer) int {
 	return exitFailed
 }
 
+// oneLine puts s on one line, printable: an error can quote what the
+// system under test sent, escape sequences included. Tokens become
+// fingerprints.
 func oneLine(s string) string {
 	s = strings.TrimSpace(s)
 	s = strings.ReplaceAll(s, "\n", " ")
-	return s
+	return reports.Redact(reports.Printable(s))
 }
 
 // newFlags returns a flag set that reports errors instead of exiting.

@@ -164,7 +164,7 @@ func findingWhere(f reports.Finding) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return ", " + strings.Join(parts, ", ")
+	return reports.Printable(", " + strings.Join(parts, ", "))
 }
 
 // printTranscript prints f's evidence, one numbered step a line, redacted.
