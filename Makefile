@@ -12,7 +12,7 @@ RACE    := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v gcc >/dev/n
 # testcontainers must never start its reaper (it would pull an image).
 export TESTCONTAINERS_RYUK_DISABLED := true
 
-.PHONY: all build run test lint bench images clean
+.PHONY: all build run test lint bench fuzz images clean
 
 all: build
 
@@ -37,6 +37,37 @@ lint:
 ## bench: every benchmark, with allocations, in benchstat-compatible output.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./...
+
+## fuzz: every fuzz target for FUZZTIME each (`make test` runs their seed corpora only).
+## One -fuzz per go test, as Go requires. A crasher is written to the
+## package's testdata/fuzz/<Target>/ and fails the target; all targets run
+## before make fails. A failure that wrote no input and says only "context
+## deadline exceeded" is Go's -fuzztime race (go.dev/issue/75804), not a
+## finding: it is reported and ignored.
+FUZZTIME         ?= 30s
+FUZZMINIMIZETIME ?= 5s
+FUZZ_TARGETS := \
+	./harness/client:FuzzWSFrame ./harness/client:FuzzAuthValidate \
+	./harness/client:FuzzErrorCode ./harness/client:FuzzField \
+	./reports:FuzzReadJSON ./reports/history:FuzzParse \
+	./harness/profile:FuzzParse ./cmd/gpcheck:FuzzLoadConfig \
+	./harness/scan:FuzzLexPython ./harness/scan:FuzzLexGo \
+	./harness/scan:FuzzLexJS ./harness/scan:FuzzScan
+
+fuzz:
+	@log=$$(mktemp); failed=; \
+	for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "== $$name ($$pkg, $(FUZZTIME))"; \
+	  { $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) \
+	      -fuzzminimizetime $(FUZZMINIMIZETIME) $$pkg; echo $$? >$$log.rc; } 2>&1 | tee $$log; \
+	  if [ "$$(cat $$log.rc)" != 0 ]; then \
+	    if ! grep -q 'Failing input written' $$log && grep -qx '    context deadline exceeded' $$log; then \
+	      echo "   (ignored: the -fuzztime deadline race of go.dev/issue/75804, no failing input)"; \
+	    else failed="$$failed $$name($$pkg)"; fi; \
+	  fi; \
+	done; rm -f $$log $$log.rc; \
+	if [ -n "$$failed" ]; then echo "fuzz: failed:$$failed"; exit 1; fi
 
 ## images: FROM scratch image of gpcheck (no registry needed: nothing is pulled).
 images:

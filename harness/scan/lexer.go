@@ -361,6 +361,11 @@ func scanRegex(src string, i int) int {
 	for j := i + 1; j < len(src); j++ {
 		switch src[j] {
 		case '\\':
+			// An escaped line break is no more allowed inside a regular
+			// expression literal than a bare one: this is not a regex.
+			if j+1 < len(src) && src[j+1] == '\n' {
+				return -1
+			}
 			j++
 		case '\n':
 			return -1

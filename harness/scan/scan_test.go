@@ -269,6 +269,7 @@ func TestLexing(t *testing.T) {
 		{"go not a jwt module", "a.go", "package a\nimport \"github.com/golang-jwt/jwtx\"\n", nil},
 		{"go gopkg.in", "a.go", "package a\nimport \"gopkg.in/square/go-jose.v2/jwt\"\nvar _ = jwt.ParseSigned(s)\n", []string{"2:8 jwt_import", "3:9 jwt_operation"}},
 		{"js regex with quote", "a.js", "const r = /'/; jwt.verify(t)\n", []string{"1:16 jwt_operation"}},
+		{"js regex-like text with an escaped line break", "a.js", "let r = /a\\\nb/\n\njwt.verify(t, k)\n", []string{"4:1 jwt_operation"}},
 		{"js division is not regex", "a.js", "const x = a / b; jwt.verify(t) / 2\n", []string{"1:18 jwt_operation"}},
 		{"js nested template", "a.js", "const s = `a ${`b ${jwt.sign(p)}`} c`;\n", []string{"1:21 jwt_operation"}},
 		{"js template text", "a.js", "const s = `jwt.sign(p) ${x} process.env.JWT_SECRET`;\n", nil},
