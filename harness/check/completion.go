@@ -15,8 +15,11 @@ import (
 )
 
 // Completion tallies the counted users' flows (one per message) against
-// target, in percent, and returns a stage_failure finding per failed flow,
-// attributed to the first stage that did not hold.
+// target, in percent, and returns a finding per failed flow, attributed to
+// the first stage that did not hold: a protocol_violation when the flow
+// failed because the gateway exceeded one of gpcheck's budgets (frames
+// without end, an oversized frame), naming the budget and by how much, and
+// a stage_failure otherwise. Either way the flow counts as failed.
 func Completion(out *load.Outcome, target float64) (reports.Completion, []reports.Stage, []reports.Finding) {
 	c := reports.Completion{Target: target}
 	lat := map[flow.Stage][]time.Duration{}
@@ -49,8 +52,12 @@ func Completion(out *load.Outcome, target float64) (reports.Completion, []report
 				c.Completed++
 				continue
 			}
+			kind := reports.KindStageFailure
+			if m.Failure.Budget() != nil {
+				kind = reports.KindProtocol
+			}
 			findings = append(findings, reports.Finding{
-				Kind:     reports.KindStageFailure,
+				Kind:     kind,
 				User:     userLabel(r),
 				VUser:    r.Plan.Label(),
 				Stage:    string(m.Failure.Stage),

@@ -49,6 +49,9 @@ type DialOptions struct {
 	Subprotocols []string
 	// Buffer is how many received frames may wait unread; 0 means 64.
 	Buffer int
+	// Budgets bound what the connection accepts from the server; zero
+	// fields mean the defaults (see Budgets).
+	Budgets Budgets
 }
 
 // HandshakeError reports a handshake the server refused.
@@ -96,7 +99,9 @@ type Frame struct {
 
 // Conn is an open WebSocket connection to the gateway. A background reader
 // receives every frame as soon as it arrives, so timing is measured at
-// arrival and frames are never lost while the caller is busy.
+// arrival and frames are never lost while the caller is busy. The reader
+// holds the connection to its Budgets: a frame over a budget is dropped,
+// the connection is closed, and Next and Err return a *BudgetError.
 type Conn struct {
 	ws     *websocket.Conn
 	frames chan Frame
@@ -105,6 +110,7 @@ type Conn struct {
 	closeErr error
 	wmu      sync.Mutex
 	cancel   context.CancelFunc
+	meter    *meter
 }
 
 // Dial opens a WebSocket connection presenting token as opts.Method says.
@@ -140,19 +146,26 @@ func Dial(ctx context.Context, wsURL, token string, opts DialOptions) (*Conn, er
 		}
 		return nil, he
 	}
-	ws.SetReadLimit(1 << 20)
+	b := opts.Budgets.WithDefaults()
+	ws.SetReadLimit(b.MaxFrameBytes)
 	buf := opts.Buffer
 	if buf <= 0 {
 		buf = 64
 	}
 	rctx, cancel := context.WithCancel(context.Background())
-	c := &Conn{ws: ws, frames: make(chan Frame, buf), done: make(chan struct{}), cancel: cancel}
+	c := &Conn{ws: ws, frames: make(chan Frame, buf), done: make(chan struct{}), cancel: cancel, meter: newMeter(b)}
 	go c.readLoop(rctx)
 	return c, nil
 }
 
 // Subprotocol returns the subprotocol the server selected.
 func (c *Conn) Subprotocol() string { return c.ws.Subprotocol() }
+
+// BeginRun starts a new run on the connection: the per-run budgets
+// (MaxFramesPerRun, MaxBytesPerRun) count afresh from here. Call it just
+// before sending the message that starts the run; until the first call,
+// the connection's run began with the handshake.
+func (c *Conn) BeginRun() { c.meter.beginRun() }
 
 func (c *Conn) readLoop(ctx context.Context) {
 	defer close(c.done)
@@ -161,9 +174,23 @@ func (c *Conn) readLoop(ctx context.Context) {
 		typ, b, err := c.ws.Read(ctx)
 		if err != nil {
 			c.closeErr = err
+			if errors.Is(err, websocket.ErrMessageTooBig) {
+				// The library stopped reading one byte past the limit and
+				// sent close 1009; the frame itself was never kept.
+				c.closeErr = c.meter.tooBig()
+				_ = c.ws.CloseNow()
+			}
 			return
 		}
-		f := Frame{Raw: b, At: time.Now()}
+		at := time.Now()
+		if be := c.meter.count(at, len(b)); be != nil {
+			// Over budget: drop the frame and stop listening to a server
+			// that would otherwise grow gpcheck without bound.
+			c.closeErr = be
+			_ = c.ws.CloseNow()
+			return
+		}
+		f := Frame{Raw: b, At: at}
 		if typ != websocket.MessageText {
 			f.Err = errors.New("binary frame")
 		} else if err := json.Unmarshal(b, &f); err != nil {
@@ -179,7 +206,8 @@ func (c *Conn) readLoop(ctx context.Context) {
 }
 
 // Next returns the next frame, waiting at most until ctx is done. When the
-// connection has ended it returns a *ClosedError.
+// connection has ended it returns a *ClosedError, or a *BudgetError when
+// gpcheck closed it because the server exceeded a budget.
 func (c *Conn) Next(ctx context.Context) (Frame, error) {
 	select {
 	case f, ok := <-c.frames:
@@ -209,8 +237,9 @@ func (e *ClosedError) Error() string {
 
 func (e *ClosedError) Unwrap() error { return e.Err }
 
-// Err returns nil while the connection is open and a *ClosedError once it
-// has ended (frames received before the end may still be waiting in Next).
+// Err returns nil while the connection is open and a *ClosedError (or a
+// *BudgetError) once it has ended (frames received before the end may
+// still be waiting in Next).
 func (c *Conn) Err() error {
 	select {
 	case <-c.done:
@@ -222,6 +251,10 @@ func (c *Conn) Err() error {
 
 func (c *Conn) closed() error {
 	<-c.done
+	var be *BudgetError
+	if errors.As(c.closeErr, &be) {
+		return be
+	}
 	ce := &ClosedError{Code: int(websocket.CloseStatus(c.closeErr)), Err: c.closeErr}
 	var cerr websocket.CloseError
 	if errors.As(c.closeErr, &cerr) {

@@ -82,6 +82,19 @@ func (p *Plan) Label() string { return fmt.Sprintf("u%04d", p.Index) }
 type Failure struct {
 	Stage Stage  `json:"stage"`
 	Cause string `json:"cause"`
+	// Err is the error behind Cause, when there is one; a
+	// *client.BudgetError in its chain means the gateway sent more than
+	// gpcheck's budgets allow (see Budgets).
+	Err error `json:"-"`
+}
+
+// Budget returns the budget the gateway exceeded to cause f, or nil.
+func (f *Failure) Budget() *client.BudgetError {
+	var be *client.BudgetError
+	if f != nil && errors.As(f.Err, &be) {
+		return be
+	}
+	return nil
 }
 
 // Message is the outcome of one message's flow.
@@ -185,7 +198,7 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 	res := &Result{Plan: p}
 	// failAll fails every message not yet run: all of Count, or, for a
 	// plan bounded by time, the one that could not start.
-	failAll := func(st Stage, cause string) {
+	failAll := func(st Stage, err error, cause string) {
 		n := p.Count
 		if n == 0 && len(res.Messages) == 0 {
 			n = 1
@@ -195,7 +208,7 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 		}
 		for _, m := range res.Messages {
 			if m.Failure == nil && len(m.Timings) == 0 {
-				m.Failure = &Failure{Stage: st, Cause: cause}
+				m.Failure = &Failure{Stage: st, Cause: cause, Err: err}
 			}
 		}
 	}
@@ -205,13 +218,13 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 	sess, err := d.Login(ctx, p)
 	res.LoginTime = time.Since(start)
 	if err != nil {
-		failAll(StageLogin, err.Error())
+		failAll(StageLogin, err, err.Error())
 		return res
 	}
 	res.Token = sess.AccessToken
 	sub, err := tokens.Subject(sess.AccessToken)
 	if err != nil {
-		failAll(StageLogin, "access token: "+err.Error())
+		failAll(StageLogin, err, "access token: "+err.Error())
 		return res
 	}
 	res.UserID = sub
@@ -224,7 +237,7 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 	conn, err := d.connect(ctx, res, 0, d.method(p.Method))
 	res.ConnectTime = time.Since(start)
 	if err != nil {
-		failAll(StageConnect, err.Error())
+		failAll(StageConnect, err, err.Error())
 		return res
 	}
 	defer func() {
@@ -234,10 +247,11 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 		drain(context.Background(), conn, res, 0)
 	}()
 	var extra sync.WaitGroup
+	var c2 *client.Conn
 	if p.ExtraConnection {
-		c2, err := d.connect(ctx, res, 1, d.method(client.AuthSubprotocol))
+		c2, err = d.connect(ctx, res, 1, d.method(client.AuthSubprotocol))
 		if err != nil {
-			failAll(StageConnect, "second connection: "+err.Error())
+			failAll(StageConnect, err, "second connection: "+err.Error())
 			return res
 		}
 		extra.Add(1)
@@ -258,7 +272,7 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 		}
 		release, err := d.acquire(ctx, conn)
 		if err != nil {
-			failAll(StageSend, "no slot to run before the run ended: "+err.Error())
+			failAll(StageSend, err, "no slot to run before the run ended: "+err.Error())
 			break
 		}
 		m := d.newMessage(p, i)
@@ -266,6 +280,12 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 		res.Messages = append(res.Messages, m)
 		res.mu.Unlock()
 		text, _, _ := p.MessageAt(i)
+		// Each message is a run: the per-run budgets count afresh, on the
+		// second connection too (it receives the same user's events).
+		conn.BeginRun()
+		if c2 != nil {
+			c2.BeginRun()
+		}
 		d.message(ctx, conn, res, m, text, threadID)
 		release()
 		if m.ThreadID != "" {
@@ -275,10 +295,11 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 			conn.CloseNow()
 			break
 		}
-		if m.Failure != nil {
-			var ce *client.ClosedError
-			if m.Failure.Stage != StageResponse && m.Failure.Stage != StageHistory && errors.As(conn.Err(), &ce) {
-				failAll(StageSend, "connection closed earlier: "+ce.Error())
+		if m.Failure != nil && m.Failure.Stage != StageResponse && m.Failure.Stage != StageHistory {
+			// The connection ended (closed by the server, or by gpcheck
+			// over a budget): the messages left cannot be sent.
+			if cerr := conn.Err(); cerr != nil {
+				failAll(StageSend, nil, "connection closed earlier: "+cerr.Error())
 				break
 			}
 		}
@@ -390,7 +411,8 @@ func (d *Driver) connect(ctx context.Context, res *Result, n int, m client.AuthM
 	t := d.Env.Target
 	cctx, cancel := context.WithTimeout(ctx, t.SLA.Connect)
 	defer cancel()
-	conn, err := client.Dial(cctx, t.WSURL, res.Token, client.DialOptions{Method: m, Origin: t.Origin, HTTPClient: d.Env.HTTP})
+	conn, err := client.Dial(cctx, t.WSURL, res.Token, client.DialOptions{Method: m, Origin: t.Origin, HTTPClient: d.Env.HTTP,
+		Budgets: Budgets(t.Profile.Budgets)})
 	if err != nil {
 		if cctx.Err() != nil && ctx.Err() == nil {
 			return nil, fmt.Errorf("no handshake within the %s SLA", t.SLA.Connect)
@@ -431,6 +453,12 @@ func drain(ctx context.Context, c *client.Conn, res *Result, n int) {
 	}
 }
 
+// Budgets converts a profile's budgets into the WebSocket client's.
+func Budgets(b profile.Budgets) client.Budgets {
+	return client.Budgets{MaxFrameBytes: b.MaxFrameBytes, MaxFramesPerRun: b.MaxFramesPerRun,
+		MaxBytesPerRun: b.MaxBytesPerRun, MaxFramesPerSecond: b.MaxFramesPerSecond}
+}
+
 func frameType(f client.Frame) string {
 	if f.Err != nil {
 		return "invalid frame"
@@ -444,6 +472,11 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, res *Result, m 
 	t := d.Env.Target
 	fail := func(st Stage, format string, args ...any) {
 		m.Failure = &Failure{Stage: st, Cause: fmt.Sprintf(format, args...)}
+	}
+	// failErr fails st with err behind the cause, so that a budget the
+	// gateway exceeded is reported as such, at the stage that was waiting.
+	failErr := func(st Stage, err error, cause string) {
+		m.Failure = &Failure{Stage: st, Cause: cause, Err: err}
 	}
 	sent := time.Now()
 	prof := t.Profile
@@ -460,13 +493,20 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, res *Result, m 
 	err = conn.SendRaw(sctx, raw, false)
 	cancel()
 	if err != nil {
-		fail(StageSend, "%v", err)
+		failErr(StageSend, err, err.Error())
 		return
 	}
 	m.Timings[StageSend] = time.Since(sent)
 
+	// runEvents are the frame types that belong to a run and so must name
+	// the request they answer.
+	runEvents := map[string]bool{prof.Events.Error: true}
+	for _, typ := range prof.EventTypes() {
+		runEvents[typ] = true
+	}
 	// Wait for this request's events. Frames of other requests are recorded
-	// for the isolation check and otherwise skipped here.
+	// for the isolation check and otherwise skipped here; an event that
+	// names no request at all fails the stage that was waiting for it.
 	next := func(deadline time.Time) (client.Frame, error) {
 		wctx, cancel := context.WithDeadline(ctx, deadline)
 		defer cancel()
@@ -481,6 +521,9 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, res *Result, m 
 			}
 			if f.Type == "error" {
 				return f, fmt.Errorf("gateway sent an error frame: %s", string(f.Data))
+			}
+			if runEvents[f.Type] && blank(f.RequestID) {
+				return f, fmt.Errorf("%s %s", f.Type, absentID(f, "request_id"))
 			}
 			if f.RequestID == m.RequestID {
 				return f, nil
@@ -500,8 +543,22 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, res *Result, m 
 	firstDeadline := sent.Add(t.SLA.FirstEvent)
 	f, err := next(firstDeadline)
 	if err != nil {
-		fail(StageFirstEvent, "%s", waitErr(err, "first event", t.SLA.FirstEvent))
+		failErr(StageFirstEvent, err, waitErr(err, "first event", t.SLA.FirstEvent))
 		return
+	}
+	// The first event names the run and its thread: every later event and
+	// the history check rely on both. (A run that failed at once, with
+	// agent_error, is judged by the stream check below.)
+	if f.Type != prof.Events.Error {
+		for _, id := range []struct {
+			name, val string
+		}{{"run_id", f.RunID}, {"thread_id", f.ThreadID}} {
+			if blank(id.val) {
+				fail(StageFirstEvent, "first event %s %s: every event must carry its run's run_id and thread_id, which the stream and history checks rely on",
+					f.Type, absentID(f, id.name))
+				return
+			}
+		}
 	}
 	m.Timings[StageFirstEvent] = f.At.Sub(sent)
 	m.RunID, m.ThreadID = f.RunID, f.ThreadID
@@ -515,7 +572,7 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, res *Result, m 
 		if i > 0 {
 			f, err = next(totalDeadline)
 			if err != nil {
-				fail(StageStream, "%s", waitErr(err, want, t.SLA.Total))
+				failErr(StageStream, err, waitErr(err, want, t.SLA.Total))
 				return
 			}
 		}
@@ -538,13 +595,19 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, res *Result, m 
 	}
 	m.Timings[StageResponse] = completed.At.Sub(sent)
 
+	// Never ask for the history of no thread (GET /api/threads//messages):
+	// some backends answer it, which would pass a run that named none.
+	if blank(m.ThreadID) {
+		fail(StageHistory, "the run named no thread_id, so its history cannot be read")
+		return
+	}
 	hstart := time.Now()
 	hctx, cancel := context.WithTimeout(ctx, t.RequestTimeout)
 	defer cancel()
 	msgs, resp, err := d.Env.API.Messages(hctx, res.Token, m.ThreadID)
 	res.addREST("GET /api/threads/{id}/messages", resp)
 	if err != nil {
-		fail(StageHistory, "%v", err)
+		failErr(StageHistory, err, err.Error())
 		return
 	}
 	if cause := checkHistory(msgs, text, m.RunID); cause != "" {
@@ -552,6 +615,25 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, res *Result, m 
 		return
 	}
 	m.Timings[StageHistory] = time.Since(hstart)
+}
+
+// blank reports whether an id is missing, null, empty or only spaces.
+func blank(id string) bool { return strings.TrimSpace(id) == "" }
+
+// absentID says how frame f lacks the id field: "has no request_id", "has
+// request_id null" or "has an empty request_id", for failure causes.
+func absentID(f client.Frame, field string) string {
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(f.Raw, &m)
+	v, ok := m[field]
+	switch {
+	case !ok:
+		return "has no " + field
+	case string(v) == "null":
+		return "has " + field + " null"
+	default:
+		return fmt.Sprintf("has an empty %s (%s)", field, v)
+	}
 }
 
 // checkEvent returns why f is not the event want of m's run, or "".
@@ -569,10 +651,12 @@ func checkEvent(f client.Frame, want, errorType string, needsTool bool, userID s
 	switch {
 	case f.UserID != userID:
 		return fmt.Sprintf("%s carries user_id %q, want %q", want, f.UserID, userID)
-	case f.RunID == "":
-		return fmt.Sprintf("%s has no run_id", want)
+	case blank(f.RunID):
+		return fmt.Sprintf("%s %s", want, absentID(f, "run_id"))
 	case f.RunID != m.RunID:
 		return fmt.Sprintf("%s carries run_id %q, the run started as %q", want, f.RunID, m.RunID)
+	case blank(f.ThreadID):
+		return fmt.Sprintf("%s %s", want, absentID(f, "thread_id"))
 	case f.ThreadID != m.ThreadID:
 		return fmt.Sprintf("%s carries thread_id %q, the run started in %q", want, f.ThreadID, m.ThreadID)
 	case needsTool && f.ToolName == "":

@@ -53,7 +53,42 @@ type Profile struct {
 	SLA             SLA    `yaml:"sla"`
 	// Users is how test users are obtained: register or bypass.
 	Users UserMode `yaml:"users"`
+	// Budgets bound what gpcheck accepts from the WebSocket gateway.
+	Budgets Budgets `yaml:"budgets"`
+	// Policy is what the deployment declares where the standards allow
+	// more than one behaviour; undeclared keys are judged only for
+	// agreement across paths.
+	Policy Policy `yaml:"policy"`
+	// ServiceAuth names how gpcheck's service credentials are presented
+	// to the validate endpoint.
+	ServiceAuth ServiceAuth `yaml:"service_auth"`
 }
+
+// Budgets bound what gpcheck accepts from the WebSocket gateway, so that
+// a gateway that streams frames without end, or sends a frame of 50 MB,
+// fails its flow (a protocol_violation) instead of exhausting gpcheck's
+// memory. A run is what one user message brings. Every value must be
+// positive; Default holds the defaults.
+type Budgets struct {
+	// MaxFrameBytes is the largest frame gpcheck reads; default 1048576 (1 MiB).
+	MaxFrameBytes int64 `yaml:"max_frame_bytes"`
+	// MaxFramesPerRun is the most frames accepted in one run; default 1000.
+	MaxFramesPerRun int64 `yaml:"max_frames_per_run"`
+	// MaxBytesPerRun is the most frame bytes accepted in one run; default
+	// 8388608 (8 MiB).
+	MaxBytesPerRun int64 `yaml:"max_bytes_per_run"`
+	// MaxFramesPerSecond is the most frames accepted within one second on
+	// one connection; default 2000.
+	MaxFramesPerSecond int64 `yaml:"max_frames_per_second"`
+}
+
+// The default budgets (harness/client's defaults, which a test keeps equal).
+const (
+	DefaultMaxFrameBytes      = 1 << 20
+	DefaultMaxFramesPerRun    = 1000
+	DefaultMaxBytesPerRun     = 8 << 20
+	DefaultMaxFramesPerSecond = 2000
+)
 
 // Paths are the HTTP paths of the three services. {id} stands for
 // a thread id.
@@ -130,6 +165,10 @@ func Default() Profile {
 		},
 		SLA:   SLA{Connect: Duration(2 * time.Second), FirstEvent: Duration(5 * time.Second), Total: Duration(60 * time.Second)},
 		Users: UsersRegister,
+		Budgets: Budgets{
+			MaxFrameBytes: DefaultMaxFrameBytes, MaxFramesPerRun: DefaultMaxFramesPerRun,
+			MaxBytesPerRun: DefaultMaxBytesPerRun, MaxFramesPerSecond: DefaultMaxFramesPerSecond,
+		},
 	}
 }
 
@@ -198,6 +237,25 @@ func (p Profile) Validate() error {
 	} {
 		if strings.TrimSpace(v) == "" {
 			return fmt.Errorf("%s must not be empty", name)
+		}
+	}
+	if err := p.Policy.Validate(); err != nil {
+		return err
+	}
+	return p.Budgets.Validate()
+}
+
+// Validate checks that every budget is positive.
+func (b Budgets) Validate() error {
+	for _, v := range []struct {
+		name string
+		val  int64
+	}{
+		{"max_frame_bytes", b.MaxFrameBytes}, {"max_frames_per_run", b.MaxFramesPerRun},
+		{"max_bytes_per_run", b.MaxBytesPerRun}, {"max_frames_per_second", b.MaxFramesPerSecond},
+	} {
+		if v.val <= 0 {
+			return fmt.Errorf("budgets.%s: %d must be positive", v.name, v.val)
 		}
 	}
 	return nil
