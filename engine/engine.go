@@ -229,6 +229,7 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 		}
 	}
 	rep.Settle()
+	rep.Completion.Partial = rep.Verdict == reports.VerdictInterrupted && rep.Completion.Attempted > 0
 
 	out := &Result{Report: rep, Secrets: secrets, LogPath: logPath}
 	if spec.ReportDir != "" {
@@ -265,6 +266,13 @@ func prepare(t harness.Target, spec Spec, getenv func(string) string) (harness.T
 	}
 	if mode == "" {
 		mode = profile.UsersRegister
+	}
+	if t.ServiceID == "" && t.ServiceSecret != "" {
+		// The id the profile says the deployment expects, else gpcheck's.
+		t.ServiceID = t.Profile.ServiceAuth.ID
+		if t.ServiceID == "" {
+			t.ServiceID = "gpcheck"
+		}
 	}
 	t.Users = mode
 	switch mode {

@@ -79,3 +79,22 @@ func nan() float64 {
 	zero := 0.0
 	return zero / zero
 }
+
+// TestInterruptedRunKeepsItsFlows: a run cut short by its timeout keeps
+// the completion and stages of the flows that finished, marked partial,
+// and is never passed.
+func TestInterruptedRunKeepsItsFlows(t *testing.T) {
+	spec := DefaultSpec()
+	spec.ReportDir, spec.Users, spec.Seed, spec.LabelFilter = "", 4, 5, "golden-path"
+	spec.Messages, spec.Duration = 0, reports.Duration(time.Minute) // keep sending...
+	spec.Timeout = reports.Duration(4 * time.Second)                // ...until the run is cut short
+	res, err := Run(context.Background(), spec, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Report
+	c := r.Completion
+	if r.Verdict != reports.VerdictInterrupted || c.Attempted == 0 || c.Completed == 0 || !c.Partial || len(r.Stages) == 0 {
+		t.Errorf("verdict %s, completion %+v, %d stages; want interrupted, partial, with the finished flows", r.Verdict, c, len(r.Stages))
+	}
+}

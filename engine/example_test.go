@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gpcheck/gpcheck/engine"
+	"github.com/gpcheck/gpcheck/fixtures/sut"
 )
 
 // A run from Go: the embedded reference services, three users, only the
@@ -40,4 +41,31 @@ func ExamplePlan() {
 	// expiry
 	// session-refresh
 	// session-deleted
+}
+
+// A remote target: a deployment reached at its URLs (here the reference
+// services, started in this process), with the service secret read from
+// the environment as GPCHECK_SERVICE_SECRET.
+func ExampleRun_remote() {
+	s, err := sut.Start(context.Background(), sut.Options{HarnessServiceSecret: "example-secret"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer s.Close()
+	spec := engine.DefaultSpec()
+	spec.Target, spec.AuthURL, spec.BackendURL, spec.WSURL = "remote", s.AuthURL, s.BackendURL, s.WSURL
+	spec.Users, spec.Seed, spec.LabelFilter, spec.ReportDir = 2, 42, "isolation", ""
+	res, err := engine.Run(context.Background(), spec, engine.Options{Getenv: func(name string) string {
+		if name == "GPCHECK_SERVICE_SECRET" {
+			return "example-secret"
+		}
+		return ""
+	}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(res.Report.Target.Kind, res.Report.Verdict)
+	// Output: remote passed
 }

@@ -37,8 +37,10 @@ func (containersTarget) Start(ctx context.Context, spec Spec, env Environment) (
 		return nil, &UnreachableError{fmt.Errorf("start the containers target: %w", err)}
 	}
 	fmt.Fprintf(env.Log, "containers up in %s (run %s)\n", time.Since(started).Round(100*time.Millisecond), d.RunID)
+	target := d.Target
+	target.Policy = referencePolicy()
 	return &System{
-		Target:     d.Target,
+		Target:     target,
 		Secrets:    d.Secrets(),
 		Controller: d,
 		close: func(ctx context.Context, reportDir string) error {

@@ -5,10 +5,12 @@ import (
 	"encoding/hex"
 	"fmt"
 
+	"github.com/gpcheck/gpcheck/fixtures/auth"
 	"github.com/gpcheck/gpcheck/fixtures/faults"
 	"github.com/gpcheck/gpcheck/fixtures/sut"
 	"github.com/gpcheck/gpcheck/harness"
 	"github.com/gpcheck/gpcheck/harness/profile"
+	"github.com/gpcheck/gpcheck/harness/tokens"
 )
 
 // localTarget starts the reference services of fixtures/sut in-process:
@@ -36,8 +38,17 @@ func (localTarget) Start(ctx context.Context, spec Spec, _ Environment) (*System
 			ServiceID:     s.HarnessServiceID,
 			ServiceSecret: s.HarnessServiceSecret,
 			SigningKey:    s.SigningKey,
+			Policy:        referencePolicy(),
 		},
 		Secrets: []string{hex.EncodeToString(s.SigningKey), string(s.SigningKey), s.BypassKey, s.HarnessServiceSecret},
 		close:   func(context.Context, string) error { return s.Close() },
 	}, nil
+}
+
+// referencePolicy is what the reference services do where the standards
+// allow a choice: 30 s of leeway on exp and on a future iat, duplicate
+// claims rejected.
+func referencePolicy() tokens.Policy {
+	leeway := auth.DefaultLeeway
+	return tokens.Policy{Leeway: &leeway, IATSkew: &leeway, DuplicateClaims: "reject"}
 }

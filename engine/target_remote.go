@@ -23,9 +23,6 @@ func (remoteTarget) Start(_ context.Context, spec Spec, env Environment) (*Syste
 		return nil, setupf("service secret: %v", err)
 	}
 	t.ServiceSecret = secret
-	if t.ServiceID == "" && t.ServiceSecret != "" {
-		t.ServiceID = "gpcheck"
-	}
 	sys := &System{Target: t, Secrets: []string{secret}}
 	if spec.SigningKeyFile != "" {
 		key, err := readKeyFile(spec.SigningKeyFile, spec.SigningKeyFormat)

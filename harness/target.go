@@ -16,6 +16,7 @@ import (
 
 	"github.com/gpcheck/gpcheck/harness/client"
 	"github.com/gpcheck/gpcheck/harness/profile"
+	"github.com/gpcheck/gpcheck/harness/tokens"
 )
 
 // Credential is one given test account.
@@ -72,6 +73,11 @@ type Target struct {
 	// SigningKey is the SUT's HS256 key when known (local targets), for
 	// token cases that need it; nil otherwise.
 	SigningKey []byte
+	// Policy is what the deployment declares where the standards allow
+	// more than one behaviour (leeway, iat skew, duplicate claims); the
+	// zero value declares nothing. NewEnv fills it from the profile's
+	// policy section when it is zero.
+	Policy tokens.Policy
 }
 
 // withDefaults returns t with zero fields set to their defaults.
@@ -88,6 +94,10 @@ func (t Target) withDefaults() Target {
 	}
 	if t.RequestTimeout <= 0 {
 		t.RequestTimeout = 10 * time.Second
+	}
+	if t.Policy == (tokens.Policy{}) {
+		pp := t.Profile.Policy
+		t.Policy = tokens.Policy{Leeway: pp.Leeway.Duration(), IATSkew: pp.IATSkew.Duration(), DuplicateClaims: pp.DuplicateClaims}
 	}
 	return t
 }
@@ -194,8 +204,9 @@ func NewEnv(t Target) (*Env, error) {
 	return &Env{
 		Target: t,
 		HTTP:   hc,
-		Auth:   &client.Auth{BaseURL: t.AuthURL, HTTP: hc, BypassKey: t.BypassKey, ServiceID: t.ServiceID, ServiceSecret: t.ServiceSecret, Paths: paths},
-		API:    &client.API{BaseURL: t.BackendURL, HTTP: hc, Paths: paths},
+		Auth: &client.Auth{BaseURL: t.AuthURL, HTTP: hc, BypassKey: t.BypassKey, ServiceID: t.ServiceID, ServiceSecret: t.ServiceSecret, Paths: paths,
+			ServiceIDHeader: t.Profile.ServiceAuth.IDHeader, ServiceSecretHeader: t.Profile.ServiceAuth.SecretHeader},
+		API: &client.API{BaseURL: t.BackendURL, HTTP: hc, Paths: paths},
 	}, nil
 }
 

@@ -230,6 +230,9 @@ type Completion struct {
 	Rate float64 `json:"rate"`
 	// Target is the minimum rate, in percent, for the run to pass.
 	Target float64 `json:"target"`
+	// Partial is set when the run was interrupted: the counts are of the
+	// flows that had finished, and the rate proves nothing about the rest.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // Stage is one golden-path stage's tally and latency.

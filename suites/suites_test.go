@@ -14,10 +14,12 @@ import (
 
 	"github.com/onsi/ginkgo/v2/formatter"
 
+	"github.com/gpcheck/gpcheck/fixtures/auth"
 	"github.com/gpcheck/gpcheck/fixtures/faults"
 	"github.com/gpcheck/gpcheck/fixtures/sut"
 	"github.com/gpcheck/gpcheck/harness"
 	"github.com/gpcheck/gpcheck/harness/load"
+	"github.com/gpcheck/gpcheck/harness/tokens"
 	"github.com/gpcheck/gpcheck/reports"
 	"github.com/gpcheck/gpcheck/suites"
 )
@@ -28,6 +30,7 @@ func startSUT(t *testing.T, fs ...faults.Name) *harness.Env {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s, err := sut.Start(ctx, sut.Options{Faults: faults.Of(fs...)})
+	leeway := auth.DefaultLeeway
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,6 +38,7 @@ func startSUT(t *testing.T, fs ...faults.Name) *harness.Env {
 	env, err := harness.NewEnv(harness.Target{
 		Kind: "local", AuthURL: s.AuthURL, BackendURL: s.BackendURL, WSURL: s.WSURL, Origin: sut.DefaultOrigin,
 		BypassKey: s.BypassKey, ServiceID: s.HarnessServiceID, ServiceSecret: s.HarnessServiceSecret, SigningKey: s.SigningKey,
+		Policy: tokens.Policy{Leeway: &leeway, IATSkew: &leeway, DuplicateClaims: "reject"},
 	})
 	if err != nil {
 		t.Fatalf("target: %v", err)

@@ -129,7 +129,7 @@ func TestMatrixNeverJudgesOnInconclusive(t *testing.T) {
 	for _, p := range MatrixPaths()[1:] {
 		cells[p] = Cell{Accept: true, User: "u1"}
 	}
-	fs := judgeRow(mustReject, cells, "u1")
+	fs := judgeRow(mustReject, cells, "u1", "u2", tokens.Policy{})
 	if len(fs) != 1 || fs[0].Kind != reports.KindInconclusive {
 		t.Errorf("inconclusive auth cell: %+v", fs)
 	}
@@ -138,12 +138,12 @@ func TestMatrixNeverJudgesOnInconclusive(t *testing.T) {
 		cells[p] = rejected("HTTP 401")
 	}
 	cells[PathProfile] = inconclusive("HTTP 404")
-	fs = judgeRow(mustReject, cells, "u1")
+	fs = judgeRow(mustReject, cells, "u1", "u2", tokens.Policy{})
 	if len(fs) != 1 || fs[0].Kind != reports.KindInconclusive || fs[0].Path != PathProfile {
 		t.Errorf("inconclusive path cell: %+v", fs)
 	}
 	cells[PathProfile] = Cell{Accept: true, User: "u1"}
-	fs = judgeRow(mustReject, cells, "u1")
+	fs = judgeRow(mustReject, cells, "u1", "u2", tokens.Policy{})
 	if len(fs) != 1 || fs[0].Kind != reports.KindTokenVerdict || fs[0].Severity != reports.SeverityCritical {
 		t.Errorf("a path accepting alg none: %+v", fs)
 	}

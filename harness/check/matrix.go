@@ -117,13 +117,19 @@ func Matrix(ctx context.Context, env *harness.Env, m tokens.Material, userA stri
 	var out []reports.Finding
 	for _, r := range rows {
 		if r.Skipped == "" {
-			out = append(out, judgeRow(r.Case, r.Cells, userA)...)
+			out = append(out, judgeRow(r.Case, r.Cells, userA, m.OtherUserID, env.Target.Policy)...)
 		}
 	}
 	return rows, out
 }
 
-func judgeRow(c tokens.Case, cells map[string]Cell, userA string) []reports.Finding {
+// judgeRow judges one case: the auth service against what a conforming
+// service does (under the deployment's declared policy, where the
+// standards allow more than one behaviour), and every other path against
+// the auth service. A case whose policy is undeclared judges only the
+// agreement across paths; the auth service's own choice is then an
+// advisory observation.
+func judgeRow(c tokens.Case, cells map[string]Cell, userA, userB string, policy tokens.Policy) []reports.Finding {
 	var out []reports.Finding
 	ref := cells[PathAuth]
 	label := fmt.Sprintf("%s %s", c.ID, c.Name)
@@ -131,16 +137,26 @@ func judgeRow(c tokens.Case, cells map[string]Cell, userA string) []reports.Find
 		// Without the auth service's verdict there is nothing to compare.
 		return []reports.Finding{unjudged(PathAuth, "%s: the auth service's answer proves nothing (%s); the case is not judged on any path", label, ref.Code)}
 	}
+	want, other, declared := c.Expect(policy)
+	wantUser := userA
+	if other {
+		wantUser = userB
+	}
+	sev, note := func(s reports.Severity) reports.Severity { return s }, ""
+	if !declared {
+		sev = func(reports.Severity) reports.Severity { return reports.SeverityAdvisory }
+		note = fmt.Sprintf(" (the deployment declares no %s policy: an observation, not a violation)", c.Policy)
+	}
 	switch {
-	case c.Want == tokens.Reject && ref.Accept:
-		out = append(out, reports.Finding{Kind: reports.KindTokenAccepted, Severity: acceptSeverity(c), Path: PathAuth,
-			Detail: fmt.Sprintf("%s: the auth service accepts it as %q; it must be rejected (%s)", label, ref.User, c.How)})
-	case c.Want == tokens.Accept && !ref.Accept:
-		out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, Path: PathAuth,
-			Detail: fmt.Sprintf("%s: the auth service rejects it (%s); it must be accepted", label, ref.Code)})
-	case c.Want == tokens.Accept && ref.User != userA:
-		out = append(out, reports.Finding{Kind: reports.KindIdentity, Path: PathAuth,
-			Detail: fmt.Sprintf("%s: the auth service resolves user %q, the token was issued to %q", label, ref.User, userA)})
+	case want == tokens.Reject && ref.Accept:
+		out = append(out, reports.Finding{Kind: reports.KindTokenAccepted, Severity: sev(acceptSeverity(c)), Path: PathAuth,
+			Detail: fmt.Sprintf("%s: the auth service accepts it as %q; it must be rejected (%s)%s", label, ref.User, c.How, note)})
+	case want == tokens.Accept && !ref.Accept:
+		out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, Severity: sev(reports.SeverityMedium), Path: PathAuth,
+			Detail: fmt.Sprintf("%s: the auth service rejects it (%s); it must be accepted%s", label, ref.Code, note)})
+	case want == tokens.Accept && ref.User != wantUser:
+		out = append(out, reports.Finding{Kind: reports.KindIdentity, Severity: sev(reports.SeverityCritical), Path: PathAuth,
+			Detail: fmt.Sprintf("%s: the auth service resolves user %q, want %q%s", label, ref.User, wantUser, note)})
 	}
 	for _, p := range MatrixPaths()[1:] {
 		got := cells[p]

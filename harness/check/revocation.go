@@ -83,6 +83,9 @@ func Revocation(ctx context.Context, env *harness.Env, s Session) []reports.Find
 	return out
 }
 
+// maxLeeway is the largest clock-skew leeway docs/protocol.md allows.
+const maxLeeway = 30 * time.Second
+
 func isClose1008(code string) bool { return len(code) >= 10 && code[:10] == "close 1008" }
 
 // untilRejected probes path until it rejects tok or RevocationWindow since
@@ -150,7 +153,13 @@ func Expiry(ctx context.Context, env *harness.Env, label, token string) []report
 	if err != nil {
 		return []reports.Finding{{Kind: reports.KindProtocol, User: label, Detail: err.Error()}}
 	}
-	wait := time.Until(exp.Add(30*time.Second + 500*time.Millisecond))
+	// Past exp and the leeway: the declared one, else the most the
+	// protocol allows.
+	leeway := maxLeeway
+	if l := env.Target.Policy.Leeway; l != nil {
+		leeway = *l
+	}
+	wait := time.Until(exp.Add(leeway + 500*time.Millisecond))
 	select {
 	case <-ctx.Done():
 		return nil

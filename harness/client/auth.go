@@ -90,6 +90,9 @@ type Auth struct {
 	// ServiceID and ServiceSecret, when set, are sent with Validate, for
 	// auth services that demand service credentials.
 	ServiceID, ServiceSecret string
+	// ServiceIDHeader and ServiceSecretHeader name the headers they are
+	// sent in; empty means X-Service-ID and X-Service-Secret.
+	ServiceIDHeader, ServiceSecretHeader string
 	// Paths renames the service's paths; the zero value is the reference.
 	Paths Paths
 }
@@ -103,6 +106,11 @@ func (a *Auth) Register(ctx context.Context, email, password, name string) (Sess
 		return s, err
 	}
 	s.Raw = r.Body
+	if r.Status == http.StatusOK {
+		// Some platforms answer a registration 200 rather than 201; both
+		// are a success.
+		r.Status = http.StatusCreated
+	}
 	return s, decode(http.MethodPost, u, r, http.StatusCreated, &s)
 }
 
@@ -140,7 +148,16 @@ func (a *Auth) Validate(ctx context.Context, token string) (Verdict, error) {
 	u := join(a.BaseURL, a.Paths.withDefaults().Validate)
 	var h http.Header
 	if a.ServiceID != "" {
-		h = http.Header{"X-Service-ID": {a.ServiceID}, "X-Service-Secret": {a.ServiceSecret}}
+		idH, secretH := a.ServiceIDHeader, a.ServiceSecretHeader
+		if idH == "" {
+			idH = "X-Service-ID"
+		}
+		if secretH == "" {
+			secretH = "X-Service-Secret"
+		}
+		h = http.Header{}
+		h.Set(idH, a.ServiceID)
+		h.Set(secretH, a.ServiceSecret)
 	}
 	r, err := do(ctx, a.HTTP, http.MethodPost, u, map[string]string{"token": token, "token_type": "access"}, h)
 	if err != nil {

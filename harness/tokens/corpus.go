@@ -47,6 +47,13 @@ type Case struct {
 	Want Want
 	// NeedsKey is true when building the case needs the SUT's signing key.
 	NeedsKey bool
+	// Policy, when set, names the policy (PolicyLeeway, …) the verdict
+	// depends on; Want is then the reference services' choice, and Expect
+	// gives the verdict under a declared policy. Offset is the case's time
+	// offset the policy is measured against (how long ago exp passed, how
+	// far ahead iat is).
+	Policy string
+	Offset time.Duration
 	// Build makes the token.
 	Build func(m Material) (string, error)
 }
@@ -149,7 +156,7 @@ func Corpus() []Case {
 		{"expired beyond the leeway", "exp two minutes ago", Reject, func(m Material, _, c map[string]any) {
 			c["exp"], c["iat"], c["nbf"] = m.Now.Add(-2*time.Minute).Unix(), m.Now.Add(-20*time.Minute).Unix(), m.Now.Add(-20*time.Minute).Unix()
 		}},
-		{"expired within the leeway", "exp five seconds ago (leeway is 30 s)", Accept, func(m Material, _, c map[string]any) {
+		{"expired within the leeway", "exp five seconds ago (the reference's leeway is 30 s)", Accept, func(m Material, _, c map[string]any) {
 			c["exp"], c["iat"], c["nbf"] = m.Now.Add(-5*time.Second).Unix(), m.Now.Add(-15*time.Minute).Unix(), m.Now.Add(-15*time.Minute).Unix()
 		}},
 		{"nbf in the future", "nbf in two minutes", Reject, func(m Material, _, c map[string]any) { c["nbf"] = m.Now.Add(2 * time.Minute).Unix() }},
@@ -168,11 +175,21 @@ func Corpus() []Case {
 		{"missing token_type", "no token_type claim", Reject, func(_ Material, _, c map[string]any) { delete(c, "token_type") }},
 		{"token_type refresh signed as access", "token_type refresh with an access lifetime", Reject, func(_ Material, _, c map[string]any) { c["token_type"] = "refresh" }},
 	}
+	// The cases whose verdict a deployment's policy decides.
+	policyOf := map[string]struct {
+		policy string
+		offset time.Duration
+	}{
+		"expired within the leeway": {PolicyLeeway, 5 * time.Second},
+		"iat in the future":         {PolicyIATSkew, 2 * time.Minute},
+	}
 	for _, k := range keyed {
-		cs = append(cs, Case{Name: k.name, How: k.how, Want: k.want, NeedsKey: true, Build: keyedCase(k.mutate)})
+		c := Case{Name: k.name, How: k.how, Want: k.want, NeedsKey: true, Build: keyedCase(k.mutate)}
+		c.Policy, c.Offset = policyOf[k.name].policy, policyOf[k.name].offset
+		cs = append(cs, c)
 	}
 	cs = append(cs, Case{Name: "duplicate sub keys", How: `payload {"sub":A,…,"sub":B}, signed with the SUT key`, Want: Reject, NeedsKey: true,
-		Build: duplicateSub})
+		Build: duplicateSub, Policy: PolicyDuplicateClaims})
 	for i := range cs {
 		cs[i].ID = fmt.Sprintf("T%02d", i+1)
 	}

@@ -53,7 +53,11 @@ func Console(w io.Writer, r *reports.Report) {
 		if c.Rate < c.Target {
 			ok = "✗"
 		}
-		fmt.Fprintf(w, "completion  %s %s (%d/%d flows), target %s\n", ok, Percent(c.Rate), c.Completed, c.Attempted, Percent(c.Target))
+		partial := ""
+		if c.Partial {
+			ok, partial = "?", ", partial: the run was interrupted"
+		}
+		fmt.Fprintf(w, "completion  %s %s (%d/%d flows), target %s%s\n", ok, Percent(c.Rate), c.Completed, c.Attempted, Percent(c.Target), partial)
 		var byStage []string
 		for _, s := range r.Stages {
 			if s.Failed > 0 {
