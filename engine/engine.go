@@ -13,6 +13,7 @@ package engine
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -105,6 +106,9 @@ func Plan(spec Spec) ([]suites.Info, error) {
 		if err := t.ValidateURLs(); err != nil {
 			return nil, setupf("target: %v", err)
 		}
+	}
+	if err := checkFiles(spec); err != nil {
+		return nil, err
 	}
 	specs, err := suites.Select(spec.LabelFilter, spec.Focus)
 	if err != nil {
@@ -241,6 +245,46 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 		}
 	}
 	return out, nil
+}
+
+// checkFiles reads every file the spec names (keys, secrets, accounts,
+// CAs), so that a dry run finds what the real run would stop on before it
+// contacts the system. Nothing read is kept.
+func checkFiles(spec Spec) error {
+	if spec.SigningKeyFile != "" {
+		if _, err := readKeyFile(spec.SigningKeyFile, spec.SigningKeyFormat); err != nil {
+			return setupf("--signing-key-file: %v", err)
+		}
+	}
+	for _, f := range []struct{ flag, path string }{
+		{"bypass_key_file", spec.BypassKeyFile}, {"service_secret_file", spec.ServiceSecretFile},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			return setupf("%s: %v", f.flag, err)
+		}
+	}
+	if spec.UserMode == string(profile.UsersCredentials) {
+		creds, err := readCredentials(spec.CredentialsFile)
+		if err != nil {
+			return setupf("--credentials-file: %v", err)
+		}
+		if need := spec.Users + 2; len(creds) < need {
+			return setupf("--credentials-file: %d users need %d accounts (two more leave mid-stream); %d given", spec.Users, need, len(creds))
+		}
+	}
+	if spec.CAFile != "" {
+		pem, err := os.ReadFile(spec.CAFile)
+		if err != nil {
+			return setupf("--ca-file: %v", err)
+		}
+		if !x509.NewCertPool().AppendCertsFromPEM(pem) {
+			return setupf("--ca-file %s: no PEM certificate in it", spec.CAFile)
+		}
+	}
+	return nil
 }
 
 // prepare completes the system's harness target with what the spec

@@ -48,7 +48,10 @@ func TestSetupIsCheckedBeforeJudging(t *testing.T) {
 		{"too few credentials", func(s *Spec) {
 			s.UserMode, s.CredentialsFile = "credentials", write("creds", "a@x.test:pw\n")
 		}, true, "need 22 accounts"},
-		{"missing CA file", func(s *Spec) { *s = remote(*s); s.CAFile = filepath.Join(dir, "none.pem") }, true, "CA file"},
+		{"missing CA file", func(s *Spec) { *s = remote(*s); s.CAFile = filepath.Join(dir, "none.pem") }, true, "--ca-file"},
+		{"CA file without a certificate", func(s *Spec) { *s = remote(*s); s.CAFile = write("ca.pem", "not a certificate") }, true, "no PEM certificate"},
+		{"missing key file", func(s *Spec) { *s = remote(*s); s.SigningKeyFile = filepath.Join(dir, "none.key") }, true, "--signing-key-file"},
+		{"key file not hex", func(s *Spec) { *s = remote(*s); s.SigningKeyFile, s.SigningKeyFormat = write("k", "zz-not-hex"), "hex" }, true, "not hex"},
 		{"unreachable", func(s *Spec) { *s = remote(*s) }, false, "auth service at http://127.0.0.1:1 is unreachable"},
 	}
 	for _, tt := range tests {

@@ -71,8 +71,10 @@ func NewRedactor(secrets ...string) *Redactor {
 func (r *Redactor) Redact(s string) string {
 	s = jwtPattern.ReplaceAllStringFunc(s, fingerprint)
 	s = b64JWTPattern.ReplaceAllStringFunc(s, func(enc string) string {
-		if tok := decodeB64(enc); tok != "" && jwtPattern.MatchString(tok) {
-			return fingerprint(jwtPattern.FindString(tok))
+		// An encoded token, whole or cut short (a transcript shows only a
+		// frame's beginning): what it decodes to starts like a JWT.
+		if tok := decodeB64(enc); strings.HasPrefix(tok, "eyJ") && b64urlRun(tok) >= 16 {
+			return fingerprint(tok)
 		}
 		return enc
 	})
@@ -88,13 +90,31 @@ func fingerprint(tok string) string {
 	return "[token sha256:" + hex.EncodeToString(sum[:6]) + "]"
 }
 
+// decodeB64 decodes base64 or base64url, padded or not, whole or cut
+// short (a dangling last character is dropped); "" when it is neither.
 func decodeB64(s string) string {
+	s = strings.TrimRight(s, "=")
+	if len(s)%4 == 1 {
+		s = s[:len(s)-1]
+	}
 	for _, enc := range []*base64.Encoding{base64.RawURLEncoding, base64.RawStdEncoding} {
-		if b, err := enc.DecodeString(strings.TrimRight(s, "=")); err == nil {
+		if b, err := enc.DecodeString(s); err == nil {
 			return string(b)
 		}
 	}
 	return ""
+}
+
+// b64urlRun is the length of the run of base64url characters and dots s
+// starts with.
+func b64urlRun(s string) int {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return i
+		}
+	}
+	return len(s)
 }
 
 // secretForms are the forms a secret travels in.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // jwtLike matches anything that looks like a compact JWT.
@@ -96,4 +98,67 @@ func TestArtefactsHoldNoTokenOrSecret(t *testing.T) {
 		}
 		checkArtefacts(t, dir, bypass, service)
 	})
+}
+
+// b64JWT matches a base64- or base64url-encoded JWT ("eyJ" encodes as
+// "ZXlK"), as in the jwt.<base64url> subprotocol.
+var b64JWT = regexp.MustCompile(`ZXlK[A-Za-z0-9+/_-]{16,}`)
+
+// TestHostileEchoLeavesNothingRaw runs against a gateway that echoes each
+// connection's token back in every encoding, with terminal escape
+// sequences, and ends each run with a frame that is not UTF-8: the run
+// fails with a protocol_violation, and no file of the report folder, nor
+// stdout or stderr, holds a token in any encoding, a raw escape byte or
+// invalid UTF-8.
+func TestHostileEchoLeavesNothingRaw(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	r := gpcheck(t, 3*time.Minute, "run", "--fault", "ws-echo-hostile", "--users", "3", "--seed", "7",
+		"--label-filter", "golden-path", "--report-dir", dir)
+	if r.code != exitFailed {
+		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if byKind, _ := r.report["findings_by_kind"].(map[string]any); byKind["protocol_violation"] == nil {
+		t.Errorf("no protocol_violation: %v", byKind)
+	}
+	check := func(name string, b []byte) {
+		t.Helper()
+		if m := jwtLike.Find(b); m != nil {
+			t.Errorf("%s holds a token: %.24s…", name, m)
+		}
+		if m := b64JWT.Find(b); m != nil {
+			t.Errorf("%s holds an encoded token: %.24s…", name, m)
+		}
+		if i := bytes.IndexAny(b, "\x1b\x07"); i >= 0 {
+			t.Errorf("%s holds a raw control byte at %d: %q", name, i, b[max(0, i-20):min(len(b), i+20)])
+		}
+		if !utf8.Valid(b) {
+			t.Errorf("%s is not valid UTF-8", name)
+		}
+	}
+	files := 0
+	err := filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		files++
+		check(path, b)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files < 5 {
+		t.Fatalf("only %d artefacts", files)
+	}
+	check("stdout", []byte(r.stdout))
+	check("stderr", []byte(r.stderr))
+	// The echo did reach the report: its raw escape sequence, shown as text.
+	if b, err := os.ReadFile(filepath.Join(dir, "report.json")); err != nil || !bytes.Contains(b, []byte(`\\x1b]0;pwned-raw\\x07`)) {
+		t.Errorf("report.json does not show the echoed escapes as text (err %v)", err)
+	}
 }

@@ -354,6 +354,26 @@ func TestDryRun(t *testing.T) {
 	}
 	oneErrorLine(t, r)
 
+	// A dry run checks what the real run would stop on before contacting
+	// the system: the profile, the URLs, the files it names.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--target", "remote", "--auth-url", "ftp://x", "--backend-url", "http://127.0.0.1:1", "--ws-url", "ws://127.0.0.1:1/ws"}, "auth URL"},
+		{[]string{"--target", "remote", "--auth-url", "http://127.0.0.1:1", "--backend-url", "http://127.0.0.1:1", "--ws-url", "ws://127.0.0.1:1/ws",
+			"--signing-key-file", filepath.Join(t.TempDir(), "missing")}, "--signing-key-file"},
+		{[]string{"--target", "remote", "--auth-url", "http://127.0.0.1:1", "--backend-url", "http://127.0.0.1:1", "--ws-url", "ws://127.0.0.1:1/ws",
+			"--profile", writeFile(t, "p.yaml", "ws_auth: smoke\n")}, "ws_auth"},
+		{[]string{"--user-mode", "credentials", "--credentials-file", writeFile(t, "creds", "a@x.test:pw\n")}, "accounts"},
+	} {
+		r := gpcheck(t, time.Minute, append([]string{"run", "--dry-run"}, c.args...)...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("dry run %v: exit %d, stderr %q; want 2 and %q", c.args, r.code, r.stderr, c.want)
+		}
+		oneErrorLine(t, r)
+	}
+
 	r = gpcheck(t, time.Minute, "run", "--dry-run", "--rerun-failed", failingReport(t))
 	if r.code != exitOK || !strings.Contains(r.stdout, "would run 1 of ") || !strings.Contains(r.stdout, "seed 7") ||
 		!strings.Contains(r.stdout, "faults: ws-route-by-short-id") {

@@ -53,7 +53,7 @@ func Completion(out *load.Outcome, target float64) (reports.Completion, []report
 				continue
 			}
 			kind := reports.KindStageFailure
-			if m.Failure.Budget() != nil {
+			if m.Failure.Protocol() {
 				kind = reports.KindProtocol
 			}
 			findings = append(findings, reports.Finding{

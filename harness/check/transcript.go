@@ -80,7 +80,10 @@ func requestTranscript(r *flow.Result, requestID string) []string {
 	return transcript(
 		sentLines(r, has),
 		receivedLines(r, func(rec flow.Received) bool {
-			return rec.Frame.RequestID == requestID || rec.Frame.ConnectionID != "" || rec.Frame.Type == "error"
+			// The request's frames, the greeting, error frames, and frames
+			// that could not be read at all (not JSON, not UTF-8): those
+			// may be what broke the request.
+			return rec.Frame.RequestID == requestID || rec.Frame.ConnectionID != "" || rec.Frame.Type == "error" || rec.Frame.Err != nil
 		}),
 	)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 )
@@ -74,6 +75,11 @@ func (e *HandshakeError) Error() string {
 }
 
 func (e *HandshakeError) Unwrap() error { return e.Err }
+
+// ErrInvalidUTF8 is a text frame that is not UTF-8: RFC 6455 §8.1 says
+// the endpoint must fail the connection, so it is a protocol violation,
+// not merely an answer gpcheck did not expect.
+var ErrInvalidUTF8 = errors.New("a text frame holds invalid UTF-8 (RFC 6455 §8.1)")
 
 // Frame is one JSON frame received from the gateway, with the envelope
 // fields of PROTOCOL.md parsed and the raw bytes kept for the checks.
@@ -193,6 +199,8 @@ func (c *Conn) readLoop(ctx context.Context) {
 		f := Frame{Raw: b, At: at}
 		if typ != websocket.MessageText {
 			f.Err = errors.New("binary frame")
+		} else if !utf8.Valid(b) {
+			f.Err = ErrInvalidUTF8
 		} else if err := json.Unmarshal(b, &f); err != nil {
 			f.Err = fmt.Errorf("invalid JSON frame: %w", err)
 		}

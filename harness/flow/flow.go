@@ -88,6 +88,13 @@ type Failure struct {
 	Err error `json:"-"`
 }
 
+// Protocol reports whether f is a violation of the WebSocket or framing
+// rules by the gateway (a budget exceeded, a text frame that is not
+// UTF-8) rather than a stage that merely did not complete.
+func (f *Failure) Protocol() bool {
+	return f.Budget() != nil || f != nil && errors.Is(f.Err, client.ErrInvalidUTF8)
+}
+
 // Budget returns the budget the gateway exceeded to cause f, or nil.
 func (f *Failure) Budget() *client.BudgetError {
 	var be *client.BudgetError
