@@ -3,6 +3,9 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,11 +115,30 @@ var b64JWT = regexp.MustCompile(`ZXlK[A-Za-z0-9+/_-]{16,}`)
 // invalid UTF-8.
 func TestHostileEchoLeavesNothingRaw(t *testing.T) {
 	t.Parallel()
+	// The hostile services run apart, as staging would, and gpcheck is
+	// given secrets: its service secret and the bypass key.
+	const serviceSecret, bypassKey = "echo-test-service-secret-0123", "echo-test-bypass-key-4567"
+	secretsEnv := []string{"GPCHECK_SERVICE_SECRET=" + serviceSecret, "GPCHECK_BYPASS_KEY=" + bypassKey}
+	urls := startSUTProcess(t, secretsEnv, "--fault", "ws-echo-hostile")
 	dir := t.TempDir()
-	r := gpcheck(t, 3*time.Minute, "run", "--fault", "ws-echo-hostile", "--users", "3", "--seed", "7",
-		"--label-filter", "golden-path", "--report-dir", dir)
+	run := exec.Command(gpcheckBin, "run", "--target", "remote", "--user-mode", "bypass", "--users", "3", "--seed", "7",
+		"--label-filter", "golden-path", "--report-dir", dir, "--no-progress", "--origin", "http://localhost:3000",
+		"--auth-url", urls["auth"], "--backend-url", urls["backend"], "--ws-url", urls["ws"])
+	run.Env = append(os.Environ(), secretsEnv...)
+	var stdout, stderr bytes.Buffer
+	run.Stdout, run.Stderr = &stdout, &stderr
+	_ = run.Run()
+	r := result{code: run.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
+	if b, err := os.ReadFile(filepath.Join(dir, "report.json")); err == nil {
+		_ = json.Unmarshal(b, &r.report)
+	}
 	if r.code != exitFailed {
 		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	var secretForms []string
+	for _, sec := range []string{serviceSecret, bypassKey} {
+		secretForms = append(secretForms, sec, base64.StdEncoding.EncodeToString([]byte(sec)), base64.RawURLEncoding.EncodeToString([]byte(sec)),
+			url.QueryEscape(sec))
 	}
 	if byKind, _ := r.report["findings_by_kind"].(map[string]any); byKind["protocol_violation"] == nil {
 		t.Errorf("no protocol_violation: %v", byKind)
@@ -134,6 +156,11 @@ func TestHostileEchoLeavesNothingRaw(t *testing.T) {
 		}
 		if !utf8.Valid(b) {
 			t.Errorf("%s is not valid UTF-8", name)
+		}
+		for _, f := range secretForms {
+			if bytes.Contains(b, []byte(f)) {
+				t.Errorf("%s holds a secret (%.6s…)", name, f)
+			}
 		}
 	}
 	files := 0
@@ -161,4 +188,49 @@ func TestHostileEchoLeavesNothingRaw(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(dir, "report.json")); err != nil || !bytes.Contains(b, []byte(`\\x1b]0;pwned-raw\\x07`)) {
 		t.Errorf("report.json does not show the echoed escapes as text (err %v)", err)
 	}
+}
+
+// startSUTProcess starts `gpcheck sut` with env and args on free loopback
+// ports, as a user would, and returns its URLs by service. It is stopped
+// when the test ends.
+func startSUTProcess(t *testing.T, env []string, args ...string) map[string]string {
+	t.Helper()
+	cmd := exec.Command(gpcheckBin, append([]string{"sut", "--auth-addr", "127.0.0.1:0", "--backend-addr", "127.0.0.1:0", "--ws-addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	urls := map[string]string{}
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	deadline := time.After(20 * time.Second)
+	for len(urls) < 3 {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatal("gpcheck sut ended before printing its URLs")
+			}
+			if f := strings.Fields(l); len(f) == 2 && (f[0] == "auth" || f[0] == "backend" || f[0] == "ws") {
+				urls[f[0]] = f[1]
+			}
+		case <-deadline:
+			t.Fatal("gpcheck sut printed no URLs within 20 s")
+		}
+	}
+	go func() {
+		for range lines { // keep draining so the server never blocks on stdout
+		}
+	}()
+	return urls
 }
