@@ -31,6 +31,7 @@ func calibrate(ctx context.Context, env *harness.Env, spec Spec) error {
 	if err != nil {
 		return &UnreachableError{fmt.Errorf("calibration: a test user could not log in: %w", err)}
 	}
+	env.Target.ClockOffset = clockOffset(se.AccessToken, time.Now())
 	t := env.Target
 	v, err := env.Auth.Validate(ctx, se.AccessToken)
 	var st *client.StatusError
@@ -164,3 +165,22 @@ func readKeyFile(path, format string) ([]byte, error) {
 
 // harnessURL is a URL as an error may show it: without userinfo.
 func harnessURL(raw string) string { return reports.StripUserinfo(raw) }
+
+// clockOffset is how far ahead of now the service's clock was when it
+// issued tok, read from its iat; offsets under two seconds (iat has a
+// second's resolution, and the login took time) are zero.
+func clockOffset(tok string, now time.Time) time.Duration {
+	c, err := tokens.Claims(tok)
+	if err != nil {
+		return 0
+	}
+	iat, ok := c["iat"].(float64)
+	if !ok {
+		return 0
+	}
+	d := time.Unix(int64(iat), 0).Sub(now)
+	if d > -2*time.Second && d < 2*time.Second {
+		return 0
+	}
+	return d.Round(time.Second)
+}

@@ -25,26 +25,28 @@ func TestConformingVariantsPass(t *testing.T) {
 	type variant struct {
 		name    string
 		conv    auth.Conventions
-		id      string // the service id the platform expects
-		profile string // the profile's policy and service_auth, YAML
+		id      string        // the service id the platform expects
+		profile string        // the profile's policy and service_auth, YAML
+		skew    time.Duration // how far ahead the auth service's clock is
 	}
 	all := variant{"all together", auth.Conventions{RegisterOK: true, ISOExpiry: true, OneErrorCode: "invalid_token", NoLeeway: true, LastDuplicateClaim: true},
-		"netra-backend", "policy:\n  leeway: 0s\n  duplicate_claims: last\nservice_auth:\n  id: netra-backend\n"}
+		"netra-backend", "policy:\n  leeway: 0s\n  duplicate_claims: last\nservice_auth:\n  id: netra-backend\n", 0}
 	variants := []variant{
-		{"register answers 200", auth.Conventions{RegisterOK: true}, "", ""},
-		{"expires_at as ISO-8601", auth.Conventions{ISOExpiry: true}, "", ""},
-		{"one error code", auth.Conventions{OneErrorCode: "invalid_token"}, "", ""},
-		{"no leeway, declared", auth.Conventions{NoLeeway: true}, "", "policy:\n  leeway: 0s\n"},
-		{"no leeway, undeclared", auth.Conventions{NoLeeway: true}, "", ""},
-		{"last duplicate claim wins, declared", auth.Conventions{LastDuplicateClaim: true}, "", "policy:\n  duplicate_claims: last\n"},
-		{"another service id", auth.Conventions{}, "netra-backend", "service_auth:\n  id: netra-backend\n"},
+		{"register answers 200", auth.Conventions{RegisterOK: true}, "", "", 0},
+		{"expires_at as ISO-8601", auth.Conventions{ISOExpiry: true}, "", "", 0},
+		{"one error code", auth.Conventions{OneErrorCode: "invalid_token"}, "", "", 0},
+		{"no leeway, declared", auth.Conventions{NoLeeway: true}, "", "policy:\n  leeway: 0s\n", 0},
+		{"no leeway, undeclared", auth.Conventions{NoLeeway: true}, "", "", 0},
+		{"last duplicate claim wins, declared", auth.Conventions{LastDuplicateClaim: true}, "", "policy:\n  duplicate_claims: last\n", 0},
+		{"another service id", auth.Conventions{}, "netra-backend", "service_auth:\n  id: netra-backend\n", 0},
+		{"auth clock five minutes ahead", auth.Conventions{}, "", "policy:\n  leeway: 30s\n  iat_skew: 30s\n  duplicate_claims: reject\n", 5 * time.Minute},
 		all,
 	}
 	key := []byte("conventions-test-signing-key-0123456789")
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
 			s, err := sut.Start(context.Background(), sut.Options{SigningKey: key, HarnessServiceSecret: "harness-secret",
-				AuthConventions: v.conv, HarnessServiceID: v.id})
+				AuthConventions: v.conv, HarnessServiceID: v.id, AuthNow: func() time.Time { return time.Now().Add(v.skew) }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,6 +88,9 @@ func TestConformingVariantsPass(t *testing.T) {
 			}
 			if r.Verdict != reports.VerdictPassed {
 				t.Errorf("verdict %s", r.Verdict)
+			}
+			if d := time.Duration(r.Target.ClockOffset) - v.skew; v.skew != 0 && (d < -time.Second || d > time.Second) {
+				t.Errorf("clock offset %s, want %s", r.Target.ClockOffset, v.skew)
 			}
 			if v.name == "no leeway, undeclared" && len(r.Findings) == 0 {
 				t.Error("the service's own choice of no leeway was not reported as an advisory observation")

@@ -188,9 +188,10 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 		SchemaVersion: reports.SchemaVersion,
 		Tool:          reports.Tool{Name: "gpcheck", Version: opts.Version},
 		StartedAt:     started.UTC(),
-		Target:        reports.SUT{Kind: spec.Target, AuthURL: target.AuthURL, BackendURL: target.BackendURL, WSURL: target.WSURL, Faults: spec.Faults},
-		Spec:          spec,
-		Completion:    reports.Completion{Target: spec.MinCompletion},
+		Target: reports.SUT{Kind: spec.Target, AuthURL: target.AuthURL, BackendURL: target.BackendURL, WSURL: target.WSURL, Faults: spec.Faults,
+			ClockOffset: reports.Duration(env.Target.ClockOffset)},
+		Spec:       spec,
+		Completion: reports.Completion{Target: spec.MinCompletion},
 	}
 	fmt.Fprintf(opts.Log, "gpcheck %s: target %s (faults: %s), %d users × %d message(s), concurrency %s, seed %d\n",
 		opts.Version, spec.Target, faultsText(spec.Faults), spec.Users, spec.Messages, ConcurrencyText(spec.Concurrency), spec.Seed)

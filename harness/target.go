@@ -73,6 +73,11 @@ type Target struct {
 	// SigningKey is the SUT's HS256 key when known (local targets), for
 	// token cases that need it; nil otherwise.
 	SigningKey []byte
+	// ClockOffset is how far the auth service's clock is ahead of
+	// gpcheck's (negative: behind), as calibration measured it from the
+	// iat of a token it issued; cases that depend on time are built by the
+	// service's clock. Offsets under two seconds are taken as zero.
+	ClockOffset time.Duration
 	// Policy is what the deployment declares where the standards allow
 	// more than one behaviour (leeway, iat skew, duplicate claims); the
 	// zero value declares nothing. NewEnv fills it from the profile's

@@ -219,6 +219,10 @@ type SUT struct {
 	BackendURL string   `json:"backend_url"`
 	WSURL      string   `json:"ws_url"`
 	Faults     []string `json:"faults,omitempty"`
+	// ClockOffset is how far the auth service's clock was ahead of
+	// gpcheck's (negative: behind), when it was off by two seconds or more;
+	// time-dependent cases were built by the service's clock.
+	ClockOffset Duration `json:"clock_offset,omitempty"`
 }
 
 // Completion is the golden path's completion rate against its target.

@@ -68,7 +68,10 @@ func (s *state) defineSessionLifecycle(g group) {
 			if errors.Is(err, check.ErrNoUserDeletion) {
 				ginkgo.Skip("the target cannot delete a user: " + err.Error() + " (optional in docs/protocol.md)")
 			}
-			gomega.Expect(err).NotTo(gomega.HaveOccurred())
+			if err != nil {
+				// The question could not be asked: not judged, not failed.
+				fs = append(fs, reports.Finding{Kind: reports.KindInconclusive, Path: check.PathAuth, Detail: "deleted-user probe: " + err.Error()})
+			}
 			s.finish("a deleted user's tokens are still honoured", table, fs)
 		}, ginkgo.NodeTimeout(2*time.Minute))
 	})

@@ -107,7 +107,7 @@ func (s *state) defineTokens(g group) {
 			gomega.Expect(err).NotTo(gomega.HaveOccurred())
 			gomega.Expect(s.cfg.Env.Auth.Logout(ctx2, revoked.AccessToken)).To(gomega.Succeed())
 			m := tokens.Material{Access: a.AccessToken, Refresh: a.RefreshToken, Revoked: revoked.AccessToken,
-				OtherUserID: b.UserID, Key: s.cfg.Env.Target.SigningKey, Now: time.Now()}
+				OtherUserID: b.UserID, Key: s.cfg.Env.Target.SigningKey, Now: time.Now().Add(s.cfg.Env.Target.ClockOffset)}
 			rows, fs := check.Matrix(ctx2, s.cfg.Env, m, a.UserID)
 			prows, pfs := check.Presentations(ctx2, s.cfg.Env, a.AccessToken, b.AccessToken, a.UserID)
 			s.setMatrix(append(rows, prows...))
@@ -149,9 +149,11 @@ func (s *state) defineTokens(g group) {
 			// Valid for about three more seconds: exp three seconds before the
 			// end of the declared leeway (or three seconds ahead when the
 			// leeway is undeclared or shorter).
-			exp := time.Now().Add(3 * time.Second)
+			// By the service's clock.
+			now := time.Now().Add(s.cfg.Env.Target.ClockOffset)
+			exp := now.Add(3 * time.Second)
 			if l := s.cfg.Env.Target.Policy.Leeway; l != nil && *l > 3*time.Second {
-				exp = time.Now().Add(3*time.Second - *l)
+				exp = now.Add(3*time.Second - *l)
 			}
 			tok, err := tokens.Reissue(se.AccessToken, key, exp)
 			gomega.Expect(err).NotTo(gomega.HaveOccurred())

@@ -159,7 +159,8 @@ func Expiry(ctx context.Context, env *harness.Env, label, token string) []report
 	if l := env.Target.Policy.Leeway; l != nil {
 		leeway = *l
 	}
-	wait := time.Until(exp.Add(leeway + 500*time.Millisecond))
+	// exp is by the service's clock; the wait is by gpcheck's.
+	wait := time.Until(exp.Add(leeway + 500*time.Millisecond - env.Target.ClockOffset))
 	select {
 	case <-ctx.Done():
 		return nil

@@ -97,13 +97,21 @@ func DeletedUser(ctx context.Context, env *harness.Env, s Session) (reports.Prob
 		}
 		table.Rows = append(table.Rows, []string{path, want, got, verdict})
 	}
+	// Whether the target can delete a user at all is asked first, before
+	// anything is opened: the route is optional.
+	if err := deletionRoute(ctx, env); err != nil {
+		return table, nil, err
+	}
 	conn, err := openConn(ctx, env, s.AccessToken)
 	if err != nil {
-		return table, nil, fmt.Errorf("connect before the deletion: %w", err)
+		return table, []reports.Finding{unjudged(PathWSHeader, "connect before the deletion: %v", err)}, nil
 	}
 	defer conn.Close()
 	if err := deleteMe(ctx, env, s.AccessToken); err != nil {
-		return table, nil, err
+		if errors.Is(err, ErrNoUserDeletion) {
+			return table, nil, err
+		}
+		return table, []reports.Finding{unjudged(PathAuth, "the deletion's answer proves nothing: %v", err)}, nil
 	}
 	deleted := time.Now()
 	for _, p := range []string{PathAuth, PathProfile, PathThreads, PathWSHeader} {
@@ -156,6 +164,29 @@ func refreshVerdict(ctx context.Context, env *harness.Env, refresh string) (stri
 
 // deleteMe calls DELETE /auth/users/me with tok. 404, 405 and 501 mean
 // the route does not exist: ErrNoUserDeletion.
+// deletionRoute asks, without credentials, whether the auth service has
+// the optional deletion route: a 404, 405 or 501 says it has not
+// (ErrNoUserDeletion); any other answer (a 401, say) that it has. A
+// transport error is returned as it is.
+func deletionRoute(ctx context.Context, env *harness.Env) error {
+	ctx, cancel := context.WithTimeout(ctx, env.Target.RequestTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, strings.TrimRight(env.Target.AuthURL, "/")+deleteMePath, nil)
+	if err != nil {
+		return fmt.Errorf("build the deletion request: %w", err)
+	}
+	resp, err := env.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("ask for the deletion route: %w", err)
+	}
+	_ = resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusNotImplemented:
+		return fmt.Errorf("%w (HTTP %d)", ErrNoUserDeletion, resp.StatusCode)
+	}
+	return nil
+}
+
 func deleteMe(ctx context.Context, env *harness.Env, tok string) error {
 	ctx, cancel := context.WithTimeout(ctx, env.Target.RequestTimeout)
 	defer cancel()
