@@ -52,7 +52,7 @@ func calibrate(ctx context.Context, env *harness.Env, spec Spec) error {
 	case !v.Valid:
 		return setupf("a token the auth service has just issued does not validate (%s): %s", orNone(v.Error), credentialsHint(t))
 	}
-	if _, _, err := env.API.Profile(ctx, se.AccessToken); errors.As(err, &st) && (st.Status == 404 || st.Status == 405) {
+	if _, _, err := env.API.Profile(ctx, se.AccessToken); t.Reached("backend") && errors.As(err, &st) && (st.Status == 404 || st.Status == 405) {
 		return setupf("the backend answers %s at %s to a valid token: --backend-url %s does not look like the backend (or the profile's paths.profile is wrong)",
 			statusText(st), t.Profile.Paths.Profile, harnessURL(t.BackendURL))
 	}

@@ -87,3 +87,47 @@ func TestMisconfigurationIsASetupError(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthOnlyDeployment: with only an auth service answering, the specs
+// that need only auth (the token matrix) run and pass, the others' paths
+// are left out and the report says so; a selection that needs the
+// backend stops with the one line that names it.
+func TestAuthOnlyDeployment(t *testing.T) {
+	s, err := sut.Start(context.Background(), sut.Options{HarnessServiceSecret: "harness-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	getenv := func(k string) string {
+		if k == "GPCHECK_SERVICE_SECRET" {
+			return "harness-secret"
+		}
+		return ""
+	}
+	spec := DefaultSpec()
+	spec.Target, spec.AuthURL, spec.BackendURL, spec.WSURL = "remote", s.AuthURL, "http://127.0.0.1:1", "ws://127.0.0.1:1/ws"
+	spec.ReportDir, spec.Users, spec.Seed, spec.LabelFilter = "", 2, 3, "tokens"
+	spec.Timeout = reports.Duration(time.Minute)
+	res, err := Run(context.Background(), spec, Options{Getenv: getenv})
+	if err != nil {
+		t.Fatalf("auth-only tokens run: %v", err)
+	}
+	r := res.Report
+	if r.Verdict != reports.VerdictPassed || len(r.Findings) != 0 || len(r.Inconclusive) != 0 || len(r.Target.Unreached) != 2 {
+		t.Errorf("verdict %s, %d findings, %d inconclusive, unreached %v", r.Verdict, len(r.Findings), len(r.Inconclusive), r.Target.Unreached)
+	}
+	if r.TokenMatrix == nil || len(r.TokenMatrix.Rows) == 0 {
+		t.Fatal("no token matrix")
+	}
+	for _, row := range r.TokenMatrix.Rows {
+		if row.Skipped == "" && (len(row.Cells) != 1 || row.Cells["auth validate"] == "") {
+			t.Errorf("row %s: cells %v, want the auth service's alone", row.ID, row.Cells)
+		}
+	}
+	spec.LabelFilter = "golden-path"
+	_, err = Run(context.Background(), spec, Options{Getenv: getenv})
+	var ue *UnreachableError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "backend service at http://127.0.0.1:1 is unreachable") {
+		t.Errorf("golden path without a backend: %v", err)
+	}
+}

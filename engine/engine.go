@@ -140,8 +140,15 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 	if opts.T == nil {
 		opts.T = &silentT{}
 	}
-	if _, err := Plan(spec); err != nil {
+	selected, err := Plan(spec)
+	if err != nil {
 		return nil, err
+	}
+	needed := map[string]bool{}
+	for _, in := range selected {
+		for _, sv := range in.Needs {
+			needed[string(sv)] = true
+		}
 	}
 	shard, _ := load.ParseShard(spec.Shard) // checked by Plan
 	set, _ := faults.Parse(spec.Faults...)
@@ -177,8 +184,13 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, setupf("target: %v", err)
 	}
-	if err := env.Preflight(ctx); err != nil {
+	if err := env.PreflightNeeded(ctx, needed); err != nil {
 		return nil, &UnreachableError{err}
+	}
+	for _, sv := range []string{"auth", "backend", "ws"} {
+		if why, ok := env.Target.Unreached[sv]; ok {
+			fmt.Fprintf(opts.Log, "gpcheck: %s not reached (%s); the selected specs do without it, and its paths are left out\n", sv, reports.Printable(why))
+		}
 	}
 	if err := calibrate(ctx, env, spec); err != nil {
 		return nil, err
@@ -189,7 +201,7 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 		Tool:          reports.Tool{Name: "gpcheck", Version: opts.Version},
 		StartedAt:     started.UTC(),
 		Target: reports.SUT{Kind: spec.Target, AuthURL: target.AuthURL, BackendURL: target.BackendURL, WSURL: target.WSURL, Faults: spec.Faults,
-			ClockOffset: reports.Duration(env.Target.ClockOffset)},
+			ClockOffset: reports.Duration(env.Target.ClockOffset), Unreached: unreached(env.Target)},
 		Spec:       spec,
 		Completion: reports.Completion{Target: spec.MinCompletion},
 	}
@@ -409,4 +421,15 @@ func (t *silentT) Fail() {
 	t.mu.Lock()
 	t.failed = true
 	t.mu.Unlock()
+}
+
+// unreached lists the services preflight did not reach, with why.
+func unreached(t harness.Target) []string {
+	var out []string
+	for _, sv := range []string{"auth", "backend", "ws"} {
+		if why, ok := t.Unreached[sv]; ok {
+			out = append(out, sv+": "+why)
+		}
+	}
+	return out
 }

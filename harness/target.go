@@ -73,6 +73,11 @@ type Target struct {
 	// SigningKey is the SUT's HS256 key when known (local targets), for
 	// token cases that need it; nil otherwise.
 	SigningKey []byte
+	// Unreached names the services (auth, backend, ws) preflight could
+	// not reach although the selected specs can do without them, each with
+	// why: their paths are left out of the comparisons, and the report says
+	// so. Nil when every service answered.
+	Unreached map[string]string
 	// ClockOffset is how far the auth service's clock is ahead of
 	// gpcheck's (negative: behind), as calibration measured it from the
 	// iat of a token it issued; cases that depend on time are built by the
@@ -228,6 +233,49 @@ func (e *UnreachableError) Error() string {
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// PreflightNeeded checks that each service in needed ("auth", "backend",
+// "ws") answers GET /health — an error names the first that does not —
+// and notes in Target.Unreached each other service that does not answer,
+// so that specs which can do without it leave its paths out rather than
+// judge them.
+func (e *Env) PreflightNeeded(ctx context.Context, needed map[string]bool) error {
+	ctx, cancel := context.WithTimeout(ctx, e.Target.RequestTimeout)
+	defer cancel()
+	checks := []struct {
+		name, url string
+		health    func(context.Context) error
+	}{
+		{"auth", e.Target.AuthURL, e.Auth.Health},
+		{"backend", e.Target.BackendURL, e.API.Health},
+		{"websocket", e.Target.WSURL, func(ctx context.Context) error { return client.WSHealth(ctx, e.HTTP, e.Target.WSURL) }},
+	}
+	for _, c := range checks {
+		service := c.name
+		if service == "websocket" {
+			service = "ws"
+		}
+		err := c.health(ctx)
+		switch {
+		case err == nil:
+		case needed[service]:
+			return &UnreachableError{c.name, c.url, err}
+		default:
+			if e.Target.Unreached == nil {
+				e.Target.Unreached = map[string]string{}
+			}
+			e.Target.Unreached[service] = err.Error()
+		}
+	}
+	return nil
+}
+
+// Reached reports whether service ("auth", "backend", "ws") answered
+// preflight, or was not asked.
+func (t Target) Reached(service string) bool {
+	_, missing := t.Unreached[service]
+	return !missing
+}
 
 // Preflight checks that every service answers GET /health, so that a
 // mistyped URL fails fast with one clear cause instead of as many flow

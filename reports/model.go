@@ -223,6 +223,10 @@ type SUT struct {
 	// gpcheck's (negative: behind), when it was off by two seconds or more;
 	// time-dependent cases were built by the service's clock.
 	ClockOffset Duration `json:"clock_offset,omitempty"`
+	// Unreached are the services preflight could not reach although the
+	// selected specs do without them ("backend: <why>"): their paths were
+	// left out of every comparison.
+	Unreached []string `json:"unreached,omitempty"`
 }
 
 // Completion is the golden path's completion rate against its target.

@@ -57,7 +57,10 @@ func registry() []group {
 			{ID: "websocket", Text: "refuses what the auth service refuses and keeps the frame rules", Labels: []string{"websocket", "identity"}, Needs: all},
 		}, (*state).defineWebSocket},
 		{"Single source of truth", []Info{
-			{ID: "tokens", Text: "every path gives the auth service's verdict on every token", Labels: []string{"tokens"}, Needs: all},
+			// The matrix judges the auth service alone when that is all
+			// there is (an auth-only deployment); other paths join in when
+			// they answer.
+			{ID: "tokens", Text: "every path gives the auth service's verdict on every token", Labels: []string{"tokens"}, Needs: []Service{ServiceAuth}},
 			{ID: "logout", Text: "honours logout on every path within 1 s, open connections included", Labels: []string{"revocation"}, Needs: all},
 			{ID: "refresh", Text: "honours a refresh on every path as the auth service does", Labels: []string{"revocation"}, Needs: all},
 			{ID: "expiry", Text: "closes a connection whose token expires while it is open", Labels: []string{"revocation"}, Needs: all},

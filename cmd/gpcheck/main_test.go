@@ -328,6 +328,15 @@ func TestRemoteAgainstSUT(t *testing.T) {
 			t.Errorf("%s: exit %d, stderr %q; want exit 2 and one line with %q", c.name, code, line, c.want)
 		}
 	}
+	// An auth-only deployment: the token matrix runs on the auth service
+	// alone and passes; the report says what was not reached.
+	authOnly := exec.Command(gpcheckBin, "run", "--target", "remote", "--report-dir", t.TempDir(), "--users", "2", "--label-filter", "tokens",
+		"--auth-url", urls["auth"], "--backend-url", "http://127.0.0.1:1", "--ws-url", "ws://127.0.0.1:1/ws", "--no-progress")
+	authOnly.Env = append(os.Environ(), "GPCHECK_SERVICE_SECRET=e2e-harness-secret")
+	if b, err := authOnly.CombinedOutput(); err != nil || !strings.Contains(string(b), "unreached   backend") || !strings.Contains(string(b), "verdict     PASSED") {
+		t.Errorf("auth-only run with --label-filter tokens: %v\n%s", err, b)
+	}
+
 	rep, err := os.ReadFile(filepath.Join(dir, "report.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -53,10 +53,15 @@ func Presentations(ctx context.Context, env *harness.Env, a, b string, userA str
 	for i, p := range ps {
 		c := tokens.Case{ID: fmt.Sprintf("P%02d", i+1), Name: p.name, How: p.how, Want: p.want}
 		row := Row{Case: c, Cells: map[string]Cell{}}
-		if !p.wsOnly {
+		if !p.wsOnly && env.Target.Reached("backend") {
 			row.Cells[PathProfile] = restWithHeaders(ctx, env, p.header)
 		}
-		row.Cells[PathWSHeader] = wsWith(ctx, env, p)
+		if env.Target.Reached("ws") {
+			row.Cells[PathWSHeader] = wsWith(ctx, env, p)
+		}
+		if len(row.Cells) == 0 {
+			row.Skipped = "its paths' services (backend, gateway) were not reached"
+		}
 		rows = append(rows, row)
 		for _, path := range []string{PathProfile, PathWSHeader} {
 			cell, ok := row.Cells[path]

@@ -90,6 +90,9 @@ func Console(w io.Writer, r *reports.Report) {
 	} else {
 		fmt.Fprintln(w, "findings    none")
 	}
+	for _, u := range r.Target.Unreached {
+		fmt.Fprintf(w, "unreached   %s — its paths were left out\n", format.Trim(format.OneLine(u), 160))
+	}
 	if n := len(r.Inconclusive); n > 0 {
 		fmt.Fprintf(w, "unjudged    %d check(s) could not be judged; first: %s\n", n, format.Trim(format.OneLine(r.Inconclusive[0].Detail), 160))
 	}
