@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gpcheck/gpcheck/fixtures/auth"
+	"github.com/gpcheck/gpcheck/fixtures/gateway"
 	"github.com/gpcheck/gpcheck/fixtures/sut"
 	"github.com/gpcheck/gpcheck/reports"
 )
@@ -28,25 +29,29 @@ func TestConformingVariantsPass(t *testing.T) {
 		id      string        // the service id the platform expects
 		profile string        // the profile's policy and service_auth, YAML
 		skew    time.Duration // how far ahead the auth service's clock is
+		gw      gateway.Conventions
 	}
 	all := variant{"all together", auth.Conventions{RegisterOK: true, ISOExpiry: true, OneErrorCode: "invalid_token", NoLeeway: true, LastDuplicateClaim: true},
-		"netra-backend", "policy:\n  leeway: 0s\n  duplicate_claims: last\nservice_auth:\n  id: netra-backend\n", 0}
+		"netra-backend", "policy:\n  leeway: 0s\n  duplicate_claims: last\n  two_credentials: header\nservice_auth:\n  id: netra-backend\n", 0,
+		gateway.Conventions{HeaderWins: true}}
 	variants := []variant{
-		{"register answers 200", auth.Conventions{RegisterOK: true}, "", "", 0},
-		{"expires_at as ISO-8601", auth.Conventions{ISOExpiry: true}, "", "", 0},
-		{"one error code", auth.Conventions{OneErrorCode: "invalid_token"}, "", "", 0},
-		{"no leeway, declared", auth.Conventions{NoLeeway: true}, "", "policy:\n  leeway: 0s\n", 0},
-		{"no leeway, undeclared", auth.Conventions{NoLeeway: true}, "", "", 0},
-		{"last duplicate claim wins, declared", auth.Conventions{LastDuplicateClaim: true}, "", "policy:\n  duplicate_claims: last\n", 0},
-		{"another service id", auth.Conventions{}, "netra-backend", "service_auth:\n  id: netra-backend\n", 0},
-		{"auth clock five minutes ahead", auth.Conventions{}, "", "policy:\n  leeway: 30s\n  iat_skew: 30s\n  duplicate_claims: reject\n", 5 * time.Minute},
+		{"register answers 200", auth.Conventions{RegisterOK: true}, "", "", 0, gateway.Conventions{}},
+		{"expires_at as ISO-8601", auth.Conventions{ISOExpiry: true}, "", "", 0, gateway.Conventions{}},
+		{"one error code", auth.Conventions{OneErrorCode: "invalid_token"}, "", "", 0, gateway.Conventions{}},
+		{"no leeway, declared", auth.Conventions{NoLeeway: true}, "", "policy:\n  leeway: 0s\n", 0, gateway.Conventions{}},
+		{"no leeway, undeclared", auth.Conventions{NoLeeway: true}, "", "", 0, gateway.Conventions{}},
+		{"last duplicate claim wins, declared", auth.Conventions{LastDuplicateClaim: true}, "", "policy:\n  duplicate_claims: last\n", 0, gateway.Conventions{}},
+		{"another service id", auth.Conventions{}, "netra-backend", "service_auth:\n  id: netra-backend\n", 0, gateway.Conventions{}},
+		{"auth clock five minutes ahead", auth.Conventions{}, "", "policy:\n  leeway: 30s\n  iat_skew: 30s\n  duplicate_claims: reject\n", 5 * time.Minute, gateway.Conventions{}},
+		{"header wins over subprotocol, declared", auth.Conventions{}, "", "policy:\n  two_credentials: header\n", 0, gateway.Conventions{HeaderWins: true}},
+		{"header wins over subprotocol, undeclared", auth.Conventions{}, "", "", 0, gateway.Conventions{HeaderWins: true}},
 		all,
 	}
 	key := []byte("conventions-test-signing-key-0123456789")
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
 			s, err := sut.Start(context.Background(), sut.Options{SigningKey: key, HarnessServiceSecret: "harness-secret",
-				AuthConventions: v.conv, HarnessServiceID: v.id, AuthNow: func() time.Time { return time.Now().Add(v.skew) }})
+				AuthConventions: v.conv, HarnessServiceID: v.id, AuthNow: func() time.Time { return time.Now().Add(v.skew) }, GatewayConventions: v.gw})
 			if err != nil {
 				t.Fatal(err)
 			}

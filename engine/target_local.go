@@ -47,8 +47,8 @@ func (localTarget) Start(ctx context.Context, spec Spec, _ Environment) (*System
 
 // referencePolicy is what the reference services do where the standards
 // allow a choice: 30 s of leeway on exp and on a future iat, duplicate
-// claims rejected.
+// claims and two credentials at once rejected.
 func referencePolicy() tokens.Policy {
 	leeway := auth.DefaultLeeway
-	return tokens.Policy{Leeway: &leeway, IATSkew: &leeway, DuplicateClaims: "reject"}
+	return tokens.Policy{Leeway: &leeway, IATSkew: &leeway, DuplicateClaims: "reject", TwoCredentials: "reject"}
 }

@@ -107,7 +107,8 @@ func (t Target) withDefaults() Target {
 	}
 	if t.Policy == (tokens.Policy{}) {
 		pp := t.Profile.Policy
-		t.Policy = tokens.Policy{Leeway: pp.Leeway.Duration(), IATSkew: pp.IATSkew.Duration(), DuplicateClaims: pp.DuplicateClaims}
+		t.Policy = tokens.Policy{Leeway: pp.Leeway.Duration(), IATSkew: pp.IATSkew.Duration(), DuplicateClaims: pp.DuplicateClaims,
+			TwoCredentials: pp.TwoCredentials}
 	}
 	return t
 }

@@ -109,7 +109,7 @@ func (s *state) defineTokens(g group) {
 			m := tokens.Material{Access: a.AccessToken, Refresh: a.RefreshToken, Revoked: revoked.AccessToken,
 				OtherUserID: b.UserID, Key: s.cfg.Env.Target.SigningKey, Now: time.Now().Add(s.cfg.Env.Target.ClockOffset)}
 			rows, fs := check.Matrix(ctx2, s.cfg.Env, m, a.UserID)
-			prows, pfs := check.Presentations(ctx2, s.cfg.Env, a.AccessToken, b.AccessToken, a.UserID)
+			prows, pfs := check.Presentations(ctx2, s.cfg.Env, a.AccessToken, b.AccessToken, a.UserID, b.UserID)
 			s.setMatrix(append(rows, prows...))
 			fs = append(fs, pfs...)
 			for i := range fs {

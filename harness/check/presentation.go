@@ -31,12 +31,16 @@ type presentation struct {
 	query url.Values
 	// wsOnly marks variants that only a WebSocket handshake can carry.
 	wsOnly bool
+	// twoCredentials marks a handshake that carries a header token and a
+	// subprotocol token at once: refusing it or resolving it by one rule is
+	// the deployment's policy (tokens.Policy.TwoCredentials).
+	twoCredentials bool
 }
 
 // Presentations probes the transport rules with user A's valid token a and
 // user B's valid token b. It returns matrix rows (ids P01…) and findings
 // where a path's verdict differs from the protocol's.
-func Presentations(ctx context.Context, env *harness.Env, a, b string, userA string) ([]Row, []reports.Finding) {
+func Presentations(ctx context.Context, env *harness.Env, a, b string, userA, userB string) ([]Row, []reports.Finding) {
 	ps := []presentation{
 		{name: "scheme in lower case", how: "Authorization: bearer <token>", want: tokens.Accept, header: []string{"bearer " + a}},
 		{name: "scheme Token", how: "Authorization: Token <token>", want: tokens.Reject, header: []string{"Token " + a}},
@@ -45,8 +49,8 @@ func Presentations(ctx context.Context, env *harness.Env, a, b string, userA str
 		{name: "two Authorization headers", how: "Authorization: Bearer <A>, and again with <B>", want: tokens.Reject, header: []string{"Bearer " + a, "Bearer " + b}},
 		{name: "token in the query string", how: "?token=<token>, no header", want: tokens.Reject, query: url.Values{"token": {a}}, wsOnly: true},
 		{name: "access_token in the query string", how: "?access_token=<token>, no header", want: tokens.Reject, query: url.Values{"access_token": {a}}, wsOnly: true},
-		{name: "header and subprotocol, two users", how: "Authorization: Bearer <A> and jwt.<B>", want: tokens.Reject, header: []string{"Bearer " + a}, proto: b, wsOnly: true},
-		{name: "header and subprotocol, same token", how: "Authorization: Bearer <A> and jwt.<A>", want: tokens.Reject, header: []string{"Bearer " + a}, proto: a, wsOnly: true},
+		{name: "header and subprotocol, two users", how: "Authorization: Bearer <A> and jwt.<B>", want: tokens.Reject, header: []string{"Bearer " + a}, proto: b, wsOnly: true, twoCredentials: true},
+		{name: "header and subprotocol, same token", how: "Authorization: Bearer <A> and jwt.<A>", want: tokens.Reject, header: []string{"Bearer " + a}, proto: a, wsOnly: true, twoCredentials: true},
 	}
 	var rows []Row
 	var out []reports.Finding
@@ -68,18 +72,39 @@ func Presentations(ctx context.Context, env *harness.Env, a, b string, userA str
 			if !ok {
 				continue
 			}
+			want, wantUser := p.want, userA
+			if p.twoCredentials {
+				proto := userA
+				if p.proto == b {
+					proto = userB
+				}
+				switch env.Target.Policy.TwoCredentials {
+				case "header":
+					want, wantUser = tokens.Accept, userA
+				case "subprotocol":
+					want, wantUser = tokens.Accept, proto
+				case "":
+					// Undeclared: refusing is the reference's choice; resolving
+					// to one of the two, consistently, is an observation.
+					if cell.Accept && (cell.User == userA || cell.User == proto) {
+						want, wantUser = tokens.Accept, cell.User
+						out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, Severity: reports.SeverityAdvisory, Path: path,
+							Detail: fmt.Sprintf("%s %s: %s resolves two credentials to %q (the deployment declares no two_credentials policy: an observation, not a violation)", c.ID, p.name, path, cell.User)})
+					}
+				}
+			}
 			switch {
 			case cell.Inconclusive:
 				out = append(out, unjudged(path, "%s %s: %s's answer proves nothing (%s)", c.ID, p.name, path, cell.Code))
-			case cell.Accept && p.want == tokens.Reject:
+			case cell.Accept && want == tokens.Reject:
 				out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, Path: path,
 					Detail: fmt.Sprintf("%s %s: %s accepts it as %q; the protocol refuses it (%s)", c.ID, p.name, path, cell.User, p.how)})
-			case !cell.Accept && p.want == tokens.Accept:
+			case !cell.Accept && want == tokens.Accept:
 				out = append(out, reports.Finding{Kind: reports.KindTokenVerdict, Path: path,
 					Detail: fmt.Sprintf("%s %s: %s refuses it (%s); the protocol accepts it (%s)", c.ID, p.name, path, cell.Code, p.how)})
-			case cell.Accept && cell.User != userA:
+			case cell.Accept && cell.User != wantUser:
 				out = append(out, reports.Finding{Kind: reports.KindIdentity, Path: path,
-					Detail: fmt.Sprintf("%s %s: %s resolves user %q, the token's is %q", c.ID, p.name, path, cell.User, userA)})
+					Detail: fmt.Sprintf("%s %s: %s resolves user %q, want %q", c.ID, p.name, path, cell.User, wantUser)})
 			}
 		}
 	}

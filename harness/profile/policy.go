@@ -19,6 +19,9 @@ type Policy struct {
 	// DuplicateClaims is "reject" or "last" (the lexically last member
 	// wins): RFC 7519 §4 allows both.
 	DuplicateClaims string `yaml:"duplicate_claims,omitempty"`
+	// TwoCredentials is what a handshake with a header token and a
+	// subprotocol token gets: "reject", "header" or "subprotocol".
+	TwoCredentials string `yaml:"two_credentials,omitempty"`
 }
 
 // Validate checks the policy's values.
@@ -27,6 +30,11 @@ func (p Policy) Validate() error {
 	case "", "reject", "last":
 	default:
 		return fmt.Errorf("policy.duplicate_claims: %q is not reject or last", p.DuplicateClaims)
+	}
+	switch p.TwoCredentials {
+	case "", "reject", "header", "subprotocol":
+	default:
+		return fmt.Errorf("policy.two_credentials: %q is not reject, header or subprotocol", p.TwoCredentials)
 	}
 	return nil
 }

@@ -17,6 +17,10 @@ type Policy struct {
 	// DuplicateClaims is "reject" or "last" (the lexically last member
 	// wins), the two behaviours RFC 7519 §4 allows; "" is undeclared.
 	DuplicateClaims string
+	// TwoCredentials is what a WebSocket handshake carrying a header
+	// token and a subprotocol token at once gets: "reject", "header" (the
+	// header's token counts) or "subprotocol"; "" is undeclared.
+	TwoCredentials string
 }
 
 // The policies cases depend on.
