@@ -47,8 +47,10 @@ func (localTarget) Start(ctx context.Context, spec Spec, _ Environment) (*System
 
 // referencePolicy is what the reference services do where the standards
 // allow a choice: 30 s of leeway on exp and on a future iat, duplicate
-// claims and two credentials at once rejected.
+// claims and two credentials at once rejected, iss gp-auth and aud
+// gp-platform checked.
 func referencePolicy() tokens.Policy {
 	leeway := auth.DefaultLeeway
-	return tokens.Policy{Leeway: &leeway, IATSkew: &leeway, DuplicateClaims: "reject", TwoCredentials: "reject"}
+	return tokens.Policy{Leeway: &leeway, IATSkew: &leeway, DuplicateClaims: "reject", TwoCredentials: "reject",
+		Issuer: auth.DefaultIssuer, Audience: auth.DefaultAudience}
 }

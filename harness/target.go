@@ -108,7 +108,7 @@ func (t Target) withDefaults() Target {
 	if t.Policy == (tokens.Policy{}) {
 		pp := t.Profile.Policy
 		t.Policy = tokens.Policy{Leeway: pp.Leeway.Duration(), IATSkew: pp.IATSkew.Duration(), DuplicateClaims: pp.DuplicateClaims,
-			TwoCredentials: pp.TwoCredentials}
+			TwoCredentials: pp.TwoCredentials, Issuer: pp.Issuer, Audience: pp.Audience}
 	}
 	return t
 }

@@ -38,7 +38,8 @@ func startSUT(t *testing.T, fs ...faults.Name) *harness.Env {
 	env, err := harness.NewEnv(harness.Target{
 		Kind: "local", AuthURL: s.AuthURL, BackendURL: s.BackendURL, WSURL: s.WSURL, Origin: sut.DefaultOrigin,
 		BypassKey: s.BypassKey, ServiceID: s.HarnessServiceID, ServiceSecret: s.HarnessServiceSecret, SigningKey: s.SigningKey,
-		Policy: tokens.Policy{Leeway: &leeway, IATSkew: &leeway, DuplicateClaims: "reject", TwoCredentials: "reject"},
+		Policy: tokens.Policy{Leeway: &leeway, IATSkew: &leeway, DuplicateClaims: "reject", TwoCredentials: "reject",
+			Issuer: auth.DefaultIssuer, Audience: auth.DefaultAudience},
 	})
 	if err != nil {
 		t.Fatalf("target: %v", err)

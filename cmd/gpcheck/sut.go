@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/gpcheck/gpcheck/fixtures/faults"
 	"github.com/gpcheck/gpcheck/fixtures/sut"
@@ -25,6 +26,10 @@ func cmdSUT(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	backendAddr := fs.String("backend-addr", "127.0.0.1:8000", "backend listen address")
 	wsAddr := fs.String("ws-addr", "127.0.0.1:8002", "WebSocket gateway listen address")
 	profileFile := fs.String("profile", "", "serve the services under this YAML profile's names (see `gpcheck profile show`)")
+	var conventionNames []string
+	fs.Var(newListFlag(&conventionNames), "convention", "switch on a convention other conforming platforms use (repeatable): "+strings.Join(sut.ConventionNames(), ", "))
+	serviceID := fs.String("service-id", "", "the service id the auth service expects of gpcheck (default gpcheck)")
+	keyFile := fs.String("signing-key-file", "", "use the bytes of this file as the auth service's HS256 key (default: random)")
 	if err := parse(fs, args, false); err != nil {
 		return err
 	}
@@ -40,7 +45,7 @@ func cmdSUT(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		addrs = sut.Options{} // the proxies take the addresses; the services get free ports
 	}
-	s, err := sut.Start(ctx, sut.Options{
+	opts := sut.Options{
 		Faults:      set,
 		AuthAddr:    addrs.AuthAddr,
 		BackendAddr: addrs.BackendAddr,
@@ -49,7 +54,19 @@ func cmdSUT(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		// The harness's service credential, for gpcheck run --target remote
 		// with the same variable set.
 		HarnessServiceSecret: os.Getenv("GPCHECK_SERVICE_SECRET"),
-	})
+		HarnessServiceID:     *serviceID,
+	}
+	if err := sut.WithConventions(&opts, conventionNames...); err != nil {
+		return usagef("--convention: %v", err)
+	}
+	if *keyFile != "" {
+		key, err := os.ReadFile(*keyFile)
+		if err != nil {
+			return usagef("--signing-key-file: %v", err)
+		}
+		opts.SigningKey = []byte(strings.TrimRight(string(key), "\r\n"))
+	}
+	s, err := sut.Start(ctx, opts)
 	if err != nil {
 		return exitError{exitUnreachable, fmt.Errorf("start reference services: %w", err)}
 	}

@@ -185,6 +185,9 @@ func (a *Auth) Logout(ctx context.Context, accessToken string) error {
 	if err != nil {
 		return err
 	}
+	if r.Status == http.StatusNoContent {
+		r.Status = http.StatusOK // 204 is as much a success as 200
+	}
 	return decode(http.MethodPost, u, r, http.StatusOK, nil)
 }
 

@@ -13,7 +13,8 @@ func TestShippedProfiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	if p.Name != "netra" || p.ServiceAuth.ID != "netra-backend" || p.Policy.Leeway == nil || *p.Policy.Leeway.Duration() != 0 ||
-		p.Policy.IATSkew == nil || *p.Policy.IATSkew.Duration() != 60*time.Second || p.Paths.WS != "/ws" || p.WSAuth != "both" {
+		p.Policy.IATSkew == nil || *p.Policy.IATSkew.Duration() != 60*time.Second || p.Paths.WS != "/ws" || p.WSAuth != "both" ||
+		p.Policy.Issuer != "netra-auth-service" || p.Policy.Audience != "netra-platform" {
 		t.Errorf("netra profile read as %+v", p)
 	}
 }

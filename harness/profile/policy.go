@@ -19,6 +19,10 @@ type Policy struct {
 	// DuplicateClaims is "reject" or "last" (the lexically last member
 	// wins): RFC 7519 §4 allows both.
 	DuplicateClaims string `yaml:"duplicate_claims,omitempty"`
+	// Issuer and Audience are the iss and aud the deployment checks; a
+	// token with another is then must-reject.
+	Issuer   string `yaml:"issuer,omitempty"`
+	Audience string `yaml:"audience,omitempty"`
 	// TwoCredentials is what a handshake with a header token and a
 	// subprotocol token gets: "reject", "header" or "subprotocol".
 	TwoCredentials string `yaml:"two_credentials,omitempty"`

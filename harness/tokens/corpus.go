@@ -182,6 +182,8 @@ func Corpus() []Case {
 	}{
 		"expired within the leeway": {PolicyLeeway, 5 * time.Second},
 		"iat in the future":         {PolicyIATSkew, 2 * time.Minute},
+		"wrong iss":                 {PolicyIssuer, 0},
+		"wrong aud":                 {PolicyAudience, 0},
 	}
 	for _, k := range keyed {
 		c := Case{Name: k.name, How: k.how, Want: k.want, NeedsKey: true, Build: keyedCase(k.mutate)}

@@ -17,6 +17,11 @@ type Policy struct {
 	// DuplicateClaims is "reject" or "last" (the lexically last member
 	// wins), the two behaviours RFC 7519 §4 allows; "" is undeclared.
 	DuplicateClaims string
+	// Issuer and Audience, when set, are the iss and aud the deployment
+	// declares it checks: a token with another one must be rejected.
+	// Empty is undeclared (RFC 7519 leaves their processing to the
+	// application).
+	Issuer, Audience string
 	// TwoCredentials is what a WebSocket handshake carrying a header
 	// token and a subprotocol token at once gets: "reject", "header" (the
 	// header's token counts) or "subprotocol"; "" is undeclared.
@@ -28,6 +33,8 @@ const (
 	PolicyLeeway          = "leeway"
 	PolicyIATSkew         = "iat-skew"
 	PolicyDuplicateClaims = "duplicate-claims"
+	PolicyIssuer          = "issuer"
+	PolicyAudience        = "audience"
 )
 
 // Expect is the verdict a conforming system gives c under p. resolvesOther
@@ -61,6 +68,10 @@ func (c Case) Expect(p Policy) (want Want, resolvesOther, declared bool) {
 			return Accept, true, true
 		}
 		return c.Want, false, false
+	case PolicyIssuer:
+		return c.Want, false, p.Issuer != ""
+	case PolicyAudience:
+		return c.Want, false, p.Audience != ""
 	}
 	return c.Want, false, true
 }
