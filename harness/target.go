@@ -216,7 +216,9 @@ func NewEnv(t Target) (*Env, error) {
 		Target: t,
 		HTTP:   hc,
 		Auth: &client.Auth{BaseURL: t.AuthURL, HTTP: hc, BypassKey: t.BypassKey, ServiceID: t.ServiceID, ServiceSecret: t.ServiceSecret, Paths: paths,
-			ServiceIDHeader: t.Profile.ServiceAuth.IDHeader, ServiceSecretHeader: t.Profile.ServiceAuth.SecretHeader},
+			ServiceIDHeader: t.Profile.ServiceAuth.IDHeader, ServiceSecretHeader: t.Profile.ServiceAuth.SecretHeader,
+			Statuses: client.Statuses{Register: t.Profile.Statuses.Register, Login: t.Profile.Statuses.Login,
+				Refresh: t.Profile.Statuses.Refresh, Logout: t.Profile.Statuses.Logout}},
 		API: &client.API{BaseURL: t.BackendURL, HTTP: hc, Paths: paths},
 	}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -93,8 +94,51 @@ type Auth struct {
 	// ServiceIDHeader and ServiceSecretHeader name the headers they are
 	// sent in; empty means X-Service-ID and X-Service-Secret.
 	ServiceIDHeader, ServiceSecretHeader string
+	// Statuses are the success statuses of each endpoint; the zero value
+	// means DefaultStatuses.
+	Statuses Statuses
 	// Paths renames the service's paths; the zero value is the reference.
 	Paths Paths
+}
+
+// Statuses are the HTTP statuses an auth service answers success with,
+// per endpoint: platforms differ (a registration answered 200 or 201, a
+// logout 200 or 204).
+type Statuses struct {
+	Register, Login, Refresh, Logout []int
+}
+
+// DefaultStatuses: register 200 or 201, login and refresh 200, logout
+// 200 or 204.
+func DefaultStatuses() Statuses {
+	return Statuses{Register: []int{200, 201}, Login: []int{200}, Refresh: []int{200}, Logout: []int{200, 204}}
+}
+
+// statuses returns s with each empty list set to its default.
+func (s Statuses) withDefaults() Statuses {
+	d := DefaultStatuses()
+	if len(s.Register) == 0 {
+		s.Register = d.Register
+	}
+	if len(s.Login) == 0 {
+		s.Login = d.Login
+	}
+	if len(s.Refresh) == 0 {
+		s.Refresh = d.Refresh
+	}
+	if len(s.Logout) == 0 {
+		s.Logout = d.Logout
+	}
+	return s
+}
+
+// expect is the status decode wants of r: its own when it is one of ok,
+// else the first of ok (so that decode reports r's status as unexpected).
+func expect(r Response, ok []int) int {
+	if slices.Contains(ok, r.Status) {
+		return r.Status
+	}
+	return ok[0]
 }
 
 // Register creates a user and returns its first session.
@@ -106,12 +150,7 @@ func (a *Auth) Register(ctx context.Context, email, password, name string) (Sess
 		return s, err
 	}
 	s.Raw = r.Body
-	if r.Status == http.StatusOK {
-		// Some platforms answer a registration 200 rather than 201; both
-		// are a success.
-		r.Status = http.StatusCreated
-	}
-	return s, decode(http.MethodPost, u, r, http.StatusCreated, &s)
+	return s, decode(http.MethodPost, u, r, expect(r, a.Statuses.withDefaults().Register), &s)
 }
 
 // Login exchanges credentials for a session.
@@ -123,7 +162,7 @@ func (a *Auth) Login(ctx context.Context, email, password string) (Session, erro
 		return s, err
 	}
 	s.Raw = r.Body
-	return s, decode(http.MethodPost, u, r, http.StatusOK, &s)
+	return s, decode(http.MethodPost, u, r, expect(r, a.Statuses.withDefaults().Login), &s)
 }
 
 // TestAuth obtains a session through the e2e bypass endpoint, creating the
@@ -175,7 +214,7 @@ func (a *Auth) Refresh(ctx context.Context, refreshToken string) (Session, error
 		return s, err
 	}
 	s.Raw = r.Body
-	return s, decode(http.MethodPost, u, r, http.StatusOK, &s)
+	return s, decode(http.MethodPost, u, r, expect(r, a.Statuses.withDefaults().Refresh), &s)
 }
 
 // Logout revokes the access token and the refresh token issued with it.
@@ -185,10 +224,7 @@ func (a *Auth) Logout(ctx context.Context, accessToken string) error {
 	if err != nil {
 		return err
 	}
-	if r.Status == http.StatusNoContent {
-		r.Status = http.StatusOK // 204 is as much a success as 200
-	}
-	return decode(http.MethodPost, u, r, http.StatusOK, nil)
+	return decode(http.MethodPost, u, r, expect(r, a.Statuses.withDefaults().Logout), nil)
 }
 
 // Health checks GET /health answers 200.

@@ -81,3 +81,25 @@ func (s *Span) UnmarshalYAML(n *yaml.Node) error {
 
 // MarshalYAML writes the span as a Go duration string.
 func (s Span) MarshalYAML() (any, error) { return time.Duration(s).String(), nil }
+
+// Statuses are the success statuses of the auth service's endpoints;
+// an endpoint left out keeps the default (register 200 or 201, login and
+// refresh 200, logout 200 or 204).
+type Statuses struct {
+	Register []int `yaml:"register,omitempty"`
+	Login    []int `yaml:"login,omitempty"`
+	Refresh  []int `yaml:"refresh,omitempty"`
+	Logout   []int `yaml:"logout,omitempty"`
+}
+
+// Validate checks that every status is a success (2xx).
+func (s Statuses) Validate() error {
+	for name, list := range map[string][]int{"register": s.Register, "login": s.Login, "refresh": s.Refresh, "logout": s.Logout} {
+		for _, st := range list {
+			if st < 200 || st > 299 {
+				return fmt.Errorf("statuses.%s: %d is not a success status (2xx)", name, st)
+			}
+		}
+	}
+	return nil
+}

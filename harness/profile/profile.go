@@ -62,6 +62,9 @@ type Profile struct {
 	// ServiceAuth names how gpcheck's service credentials are presented
 	// to the validate endpoint.
 	ServiceAuth ServiceAuth `yaml:"service_auth"`
+	// Statuses are the auth endpoints' success statuses where the
+	// deployment's differ from the defaults.
+	Statuses Statuses `yaml:"statuses"`
 }
 
 // Budgets bound what gpcheck accepts from the WebSocket gateway, so that
@@ -240,6 +243,9 @@ func (p Profile) Validate() error {
 		}
 	}
 	if err := p.Policy.Validate(); err != nil {
+		return err
+	}
+	if err := p.Statuses.Validate(); err != nil {
 		return err
 	}
 	return p.Budgets.Validate()
