@@ -217,6 +217,7 @@ func NewEnv(t Target) (*Env, error) {
 		HTTP:   hc,
 		Auth: &client.Auth{BaseURL: t.AuthURL, HTTP: hc, BypassKey: t.BypassKey, ServiceID: t.ServiceID, ServiceSecret: t.ServiceSecret, Paths: paths,
 			ServiceIDHeader: t.Profile.ServiceAuth.IDHeader, ServiceSecretHeader: t.Profile.ServiceAuth.SecretHeader,
+			ValidateUserIDField: t.Profile.ValidateUserIDField,
 			Statuses: client.Statuses{Register: t.Profile.Statuses.Register, Login: t.Profile.Statuses.Login,
 				Refresh: t.Profile.Statuses.Refresh, Logout: t.Profile.Statuses.Logout}},
 		API: &client.API{BaseURL: t.BackendURL, HTTP: hc, Paths: paths},

@@ -97,6 +97,9 @@ type Auth struct {
 	// Statuses are the success statuses of each endpoint; the zero value
 	// means DefaultStatuses.
 	Statuses Statuses
+	// ValidateUserIDField is the dotted path of the user id in validate's
+	// answer; empty means "user_id".
+	ValidateUserIDField string
 	// Paths renames the service's paths; the zero value is the reference.
 	Paths Paths
 }
@@ -202,7 +205,13 @@ func (a *Auth) Validate(ctx context.Context, token string) (Verdict, error) {
 	if err != nil {
 		return v, err
 	}
-	return v, decode(http.MethodPost, u, r, http.StatusOK, &v)
+	if err := decode(http.MethodPost, u, r, http.StatusOK, &v); err != nil {
+		return v, err
+	}
+	if f := a.ValidateUserIDField; f != "" && f != "user_id" {
+		v.UserID = Field(r.Body, f)
+	}
+	return v, nil
 }
 
 // Refresh exchanges a refresh token for a new pair.

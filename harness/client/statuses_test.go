@@ -58,3 +58,18 @@ func login(ctx context.Context, a *Auth) error {
 }
 
 func logout(ctx context.Context, a *Auth) error { return a.Logout(ctx, "t") }
+
+// TestValidateUserIDField: the user id is read at the profile's path.
+func TestValidateUserIDField(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"valid":true,"user":{"id":"u9"},"expires_at":"2026-11-29T10:00:00"}`))
+	}))
+	defer srv.Close()
+	for field, want := range map[string]string{"": "", "user_id": "", "user.id": "u9"} {
+		a := &Auth{BaseURL: srv.URL, HTTP: NewHTTPClient(5 * time.Second), ValidateUserIDField: field}
+		v, err := a.Validate(context.Background(), "t")
+		if err != nil || !v.Valid || v.UserID != want {
+			t.Errorf("field %q: %+v, %v; want valid as %q", field, v, err, want)
+		}
+	}
+}

@@ -42,6 +42,9 @@ type Profile struct {
 	// LoginUserIDField is the dotted path of the user id in the login
 	// body; reference "user.id".
 	LoginUserIDField string `yaml:"login_user_id_field"`
+	// ValidateUserIDField is the dotted path of the user id in the
+	// validate answer; reference "user_id".
+	ValidateUserIDField string `yaml:"validate_user_id_field"`
 	// WSAuth is how WebSocket clients present tokens: "header",
 	// "subprotocol", or "both" (alternating between users, the default).
 	WSAuth string `yaml:"ws_auth"`
@@ -157,10 +160,11 @@ func Default() Profile {
 			Logout: "/auth/logout", TestAuth: "/auth/e2e/test-auth", Profile: "/api/v1/user/profile",
 			Threads: "/api/threads", Thread: "/api/threads/{id}", Messages: "/api/threads/{id}/messages", WS: "/ws",
 		},
-		LoginUserIDField: "user.id",
-		WSAuth:           "both",
-		UserMessageType:  "user_message",
-		MessageField:     "message",
+		LoginUserIDField:    "user.id",
+		ValidateUserIDField: "user_id",
+		WSAuth:              "both",
+		UserMessageType:     "user_message",
+		MessageField:        "message",
 		Events: Events{
 			ConnectionEstablished: "connection_established", Started: "agent_started", Thinking: "agent_thinking",
 			ToolExecuting: "tool_executing", ToolCompleted: "tool_completed", Completed: "agent_completed",
