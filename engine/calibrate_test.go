@@ -59,6 +59,12 @@ func TestMisconfigurationIsASetupError(t *testing.T) {
 		{"backend URL pointing at the auth service", func(s *Spec) { s.BackendURL = s.AuthURL }, good, "does not look like the backend"},
 		{"wrong key", func(s *Spec) { s.SigningKeyFile = wrongKey }, good, "does not match the auth service"},
 		{"hex text read as hex", func(s *Spec) { s.SigningKeyFile, s.SigningKeyFormat = rightKey, "hex" }, good, "use --signing-key-format raw"},
+		{"profile validate path that 404s", func(s *Spec) {
+			s.Profile = keyFile("profile.yaml", "paths:\n  validate: /auth/no-such-route")
+		}, good, "validate path is wrong"},
+		{"profile profile path that 404s", func(s *Spec) {
+			s.Profile = keyFile("profile2.yaml", "paths:\n  profile: /api/no-such-route")
+		}, good, "paths.profile"},
 		{"right key, right format", func(s *Spec) { s.SigningKeyFile = rightKey }, good, ""},
 	}
 	for _, tt := range tests {
