@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -257,43 +256,7 @@ func TestListSpecs(t *testing.T) {
 // reported as skipped rather than run.
 func TestRemoteAgainstSUT(t *testing.T) {
 	t.Parallel()
-	sut := exec.Command(gpcheckBin, "sut", "--auth-addr", "127.0.0.1:0", "--backend-addr", "127.0.0.1:0", "--ws-addr", "127.0.0.1:0")
-	sut.Env = append(os.Environ(), "GPCHECK_SERVICE_SECRET=e2e-harness-secret")
-	out, err := sut.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sut.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sut.Process.Kill(); _ = sut.Wait() })
-	urls := map[string]string{}
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	deadline := time.After(20 * time.Second)
-	for len(urls) < 3 {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatal("gpcheck sut ended before printing its URLs")
-			}
-			if f := strings.Fields(l); len(f) == 2 && (f[0] == "auth" || f[0] == "backend" || f[0] == "ws") {
-				urls[f[0]] = f[1]
-			}
-		case <-deadline:
-			t.Fatal("gpcheck sut printed no URLs within 20 s")
-		}
-	}
-	go func() {
-		for range lines { // keep draining so the server never blocks on stdout
-		}
-	}()
+	urls, sut := startSUTProcess(t, []string{"GPCHECK_SERVICE_SECRET=e2e-harness-secret"})
 
 	dir := t.TempDir()
 	run := exec.Command(gpcheckBin, "run", "--target", "remote", "--report-dir", dir, "--users", "10",

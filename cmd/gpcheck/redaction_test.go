@@ -119,7 +119,7 @@ func TestHostileEchoLeavesNothingRaw(t *testing.T) {
 	// given secrets: its service secret and the bypass key.
 	const serviceSecret, bypassKey = "echo-test-service-secret-0123", "echo-test-bypass-key-4567"
 	secretsEnv := []string{"GPCHECK_SERVICE_SECRET=" + serviceSecret, "GPCHECK_BYPASS_KEY=" + bypassKey}
-	urls := startSUTProcess(t, secretsEnv, "--fault", "ws-echo-hostile")
+	urls, _ := startSUTProcess(t, secretsEnv, "--fault", "ws-echo-hostile")
 	dir := t.TempDir()
 	run := exec.Command(gpcheckBin, "run", "--target", "remote", "--user-mode", "bypass", "--users", "3", "--seed", "7",
 		"--label-filter", "golden-path", "--report-dir", dir, "--no-progress", "--origin", "http://localhost:3000",
@@ -191,9 +191,9 @@ func TestHostileEchoLeavesNothingRaw(t *testing.T) {
 }
 
 // startSUTProcess starts `gpcheck sut` with env and args on free loopback
-// ports, as a user would, and returns its URLs by service. It is stopped
-// when the test ends.
-func startSUTProcess(t *testing.T, env []string, args ...string) map[string]string {
+// ports, as a user would, and returns its URLs by service and the process.
+// It is stopped when the test ends.
+func startSUTProcess(t *testing.T, env []string, args ...string) (map[string]string, *exec.Cmd) {
 	t.Helper()
 	cmd := exec.Command(gpcheckBin, append([]string{"sut", "--auth-addr", "127.0.0.1:0", "--backend-addr", "127.0.0.1:0", "--ws-addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
@@ -232,5 +232,5 @@ func startSUTProcess(t *testing.T, env []string, args ...string) map[string]stri
 		for range lines { // keep draining so the server never blocks on stdout
 		}
 	}()
-	return urls
+	return urls, cmd
 }
