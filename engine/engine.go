@@ -20,6 +20,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -397,11 +398,7 @@ func faultsText(fs []string) string {
 	if len(fs) == 0 {
 		return "none"
 	}
-	out := fs[0]
-	for _, f := range fs[1:] {
-		out += "," + f
-	}
-	return out
+	return strings.Join(fs, ",")
 }
 
 func randomSeed() uint64 {
