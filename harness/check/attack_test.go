@@ -84,6 +84,15 @@ func TestOriginCases(t *testing.T) {
 			t.Errorf("case %q (%s): allowed=%v, want present with %v", c.Origin, c.Name, c.Allowed, allowed)
 		}
 	}
+	bare, err := originCases("")
+	if err != nil || len(bare) != 4 {
+		t.Fatalf("with no allowed Origin: %v, %v", bare, err)
+	}
+	for _, c := range bare {
+		if c.Origin != "" && (c.Allowed || strings.Contains(c.Origin, "localhost")) {
+			t.Errorf("with no allowed Origin, case %+v", c)
+		}
+	}
 	https, err := originCases("https://app.example")
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +105,7 @@ func TestOriginCases(t *testing.T) {
 			t.Errorf("other port of https: %q", c.Origin)
 		}
 	}
-	for _, bad := range []string{"", "localhost", "://x"} {
+	for _, bad := range []string{"localhost", "://x"} { // "" is no allowed Origin: the bare cases
 		if _, err := originCases(bad); err == nil {
 			t.Errorf("OriginCases(%q) accepted a non-origin", bad)
 		}
