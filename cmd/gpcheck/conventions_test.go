@@ -54,4 +54,10 @@ func TestConformingPlatformPasses(t *testing.T) {
 	if code != exitUsage || !strings.Contains(out, "GPCHECK_SERVICE_ID") {
 		t.Errorf("without the service id: exit %d, want 2 naming GPCHECK_SERVICE_ID:\n%s", code, out)
 	}
+	// The key file's text, read as hex, is not the key the platform uses:
+	// gpcheck says which format works.
+	code, out, _ = run("--profile", prof, "--signing-key-format", "base64")
+	if code != exitUsage || !strings.Contains(out, "use --signing-key-format raw") {
+		t.Errorf("key read in the wrong format: exit %d, want 2 naming the raw format:\n%s", code, out)
+	}
 }

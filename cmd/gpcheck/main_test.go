@@ -278,6 +278,8 @@ func TestRemoteAgainstSUT(t *testing.T) {
 	}{
 		{"no service secret", nil, nil, "GPCHECK_SERVICE_SECRET"},
 		{"wrong signing key", []string{"--signing-key-file", writeFile(t, "key", "not-the-key\n")}, []string{"GPCHECK_SERVICE_SECRET=e2e-harness-secret"}, "signing key does not match the auth service"},
+		{"backend URL pointing at the auth service", []string{"--backend-url", urls["auth"]}, []string{"GPCHECK_SERVICE_SECRET=e2e-harness-secret"}, "does not look like the backend"},
+		{"a profile path that 404s", []string{"--profile", writeFile(t, "p.yaml", "paths:\n  validate: /auth/no-such-route\n")}, []string{"GPCHECK_SERVICE_SECRET=e2e-harness-secret"}, "validate path is wrong"},
 	} {
 		args := append([]string{"run", "--target", "remote", "--report-dir", t.TempDir(), "--users", "2",
 			"--auth-url", urls["auth"], "--backend-url", urls["backend"], "--ws-url", urls["ws"]}, c.args...)
