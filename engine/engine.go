@@ -157,6 +157,10 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 	if spec.Seed == 0 {
 		spec.Seed = randomSeed()
 	}
+	if sized, note := sizeRun(spec); note != "" {
+		spec = sized
+		fmt.Fprintln(opts.Log, note)
+	}
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(spec.Timeout))
 	defer cancel()
 	started := time.Now()
@@ -217,14 +221,16 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 		Env: env,
 		Load: load.Options{Users: spec.Users, Concurrency: spec.Concurrency, Messages: spec.Messages, Seed: spec.Seed,
 			Ramp: time.Duration(spec.Ramp), Duration: time.Duration(spec.Duration), KeepAlive: time.Duration(spec.KeepAlive), Shard: shard},
-		MinCompletion: spec.MinCompletion,
-		LabelFilter:   spec.LabelFilter,
-		Focus:         spec.Focus,
-		Timeout:       time.Duration(spec.Timeout),
-		Progress:      opts.Progress,
-		Controller:    sys.Controller,
-		FailOn:        spec.FailOn,
-		NoColor:       true,
+		MinCompletion:  spec.MinCompletion,
+		LabelFilter:    spec.LabelFilter,
+		Focus:          spec.Focus,
+		Timeout:        time.Duration(spec.Timeout),
+		Progress:       opts.Progress,
+		Controller:     sys.Controller,
+		FailOn:         spec.FailOn,
+		NoColor:        true,
+		MaxFailureRate: spec.MaxFailureRate,
+		Confidence:     spec.Confidence,
 	})
 	restore()
 	if err != nil {
@@ -429,4 +435,25 @@ func unreached(t harness.Target) []string {
 		}
 	}
 	return out
+}
+
+// sizeRun gives a run with a MaxFailureRate the flows that can show it:
+// with no failure, FlowsToShow flows bound the failure rate to it. A run
+// bounded by time keeps its duration. The note says what was done.
+func sizeRun(spec Spec) (Spec, string) {
+	if spec.MaxFailureRate <= 0 || spec.Duration > 0 {
+		return spec, ""
+	}
+	conf := spec.Confidence
+	if conf == 0 {
+		conf = reports.DefaultConfidence
+	}
+	need := reports.FlowsToShow(spec.MaxFailureRate, conf)
+	if spec.Users*spec.Messages >= need {
+		return spec, fmt.Sprintf("sizing: %d flows can show a failure rate below %g%% at %g%% confidence (%d needed)",
+			spec.Users*spec.Messages, spec.MaxFailureRate, conf, need)
+	}
+	spec.Messages = (need + spec.Users - 1) / spec.Users
+	return spec, fmt.Sprintf("sizing: a failure rate below %g%% at %g%% confidence needs at least %d flows: %d users × %d messages",
+		spec.MaxFailureRate, conf, need, spec.Users, spec.Messages)
 }

@@ -101,3 +101,31 @@ func TestInterruptedRunKeepsItsFlows(t *testing.T) {
 		t.Errorf("verdict %s, completion %+v, %d stages; want interrupted, partial, with the finished flows", r.Verdict, c, len(r.Stages))
 	}
 }
+
+// TestMaxFailureRate: a run that must show a failure rate is sized to the
+// flows that can show it and gated on the bound.
+func TestMaxFailureRate(t *testing.T) {
+	spec := DefaultSpec()
+	spec.ReportDir, spec.Users, spec.Seed, spec.LabelFilter = "", 4, 9, "golden-path"
+	spec.MaxFailureRate = 5 // 59 flows at 95%
+	var log strings.Builder
+	res, err := Run(context.Background(), spec, Options{Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := res.Report.Completion
+	if res.Report.Spec.Messages != 15 || c.Attempted != 60 || c.FailureBound > 5 || c.Confidence != 95 || res.Report.Verdict != reports.VerdictPassed {
+		t.Errorf("clean: messages %d, completion %+v, verdict %s", res.Report.Spec.Messages, c, res.Report.Verdict)
+	}
+	if !strings.Contains(log.String(), "needs at least 59 flows: 4 users × 15 messages") {
+		t.Errorf("no sizing line:\n%s", log.String())
+	}
+	spec.Faults = []string{"drop-events"} // every fourth run fails
+	res, err = Run(context.Background(), spec, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := res.Report.Completion; res.Report.Verdict != reports.VerdictFailed || c.FailureBound <= 5 {
+		t.Errorf("drop-events: completion %+v, verdict %s", c, res.Report.Verdict)
+	}
+}

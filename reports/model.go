@@ -238,6 +238,15 @@ type Completion struct {
 	Rate float64 `json:"rate"`
 	// Target is the minimum rate, in percent, for the run to pass.
 	Target float64 `json:"target"`
+	// FailureBound is the upper bound, in percent, of the failure rate at
+	// Confidence (percent) that these counts show (FailureBound): 20/20
+	// completed shows a failure rate below 13.92% at 95%.
+	FailureBound float64 `json:"failure_bound,omitempty"`
+	Confidence   float64 `json:"confidence,omitempty"`
+	// MaxFailureRate, when set, is the failure rate (percent) the run must
+	// show at Confidence: the golden path then passes on FailureBound, not
+	// on Rate against Target.
+	MaxFailureRate float64 `json:"max_failure_rate,omitempty"`
 	// Partial is set when the run was interrupted: the counts are of the
 	// flows that had finished, and the rate proves nothing about the rest.
 	Partial bool `json:"partial,omitempty"`

@@ -89,6 +89,13 @@ type RunSpec struct {
 	// MinCompletion is the completion rate, in percent, the golden path
 	// needs.
 	MinCompletion float64 `json:"min_completion" yaml:"min_completion"`
+	// MaxFailureRate, when set, is the failure rate (percent) the golden
+	// path must show at Confidence: the run is sized to the flows that can
+	// show it, and gated on the bound rather than on MinCompletion.
+	MaxFailureRate float64 `json:"max_failure_rate,omitempty" yaml:"max_failure_rate"`
+	// Confidence is the confidence (percent) of failure-rate bounds; 0
+	// means 95.
+	Confidence float64 `json:"confidence,omitempty" yaml:"confidence"`
 	// Timeout bounds the whole run.
 	Timeout Duration `json:"timeout" yaml:"timeout"`
 	// FailOn is the least severity that fails the run: findings below it
@@ -132,6 +139,10 @@ func (s RunSpec) Validate() error {
 		return errors.New("--ramp and --duration must not be negative, --keepalive must be positive")
 	case math.IsNaN(s.MinCompletion) || s.MinCompletion < 0 || s.MinCompletion > 100:
 		return fmt.Errorf("--min-completion must be a number within 0..100, got %g", s.MinCompletion)
+	case math.IsNaN(s.MaxFailureRate) || s.MaxFailureRate < 0 || s.MaxFailureRate >= 100:
+		return fmt.Errorf("--max-failure-rate must be a number within 0..100 (exclusive of 100), got %g", s.MaxFailureRate)
+	case math.IsNaN(s.Confidence) || s.Confidence != 0 && (s.Confidence < 50 || s.Confidence >= 100):
+		return fmt.Errorf("--confidence must be within 50..100 (exclusive of 100), got %g", s.Confidence)
 	case s.Timeout <= 0:
 		return fmt.Errorf("--timeout must be positive, got %s", s.Timeout)
 	case s.RequestTimeout <= 0:

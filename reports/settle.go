@@ -70,8 +70,8 @@ func (r *Report) Settle() {
 		// another reason, which counts.
 		failed = failed || s.State.Failed() && (perSpec[s.Name] == 0 || failing[s.Name])
 	}
-	c := r.Completion
-	if c.Attempted > 0 && (math.IsNaN(c.Rate) || math.IsNaN(c.Target) || c.Rate < c.Target) {
+	r.Completion = r.Completion.Bounded(r.Spec.MaxFailureRate, r.Spec.Confidence)
+	if c := r.Completion; c.Attempted > 0 && !c.Holds() {
 		failed = true
 	}
 	switch {
@@ -93,4 +93,29 @@ func FloorRate(completed, attempted int) float64 {
 		return 0
 	}
 	return math.Floor(float64(completed)*10000/float64(attempted)) / 100
+}
+
+// Bounded returns c with its failure-rate bound at confidence (percent;
+// 0 means DefaultConfidence) and the gate maxFailureRate (percent; 0 means
+// none: the gate is Rate against Target).
+func (c Completion) Bounded(maxFailureRate, confidence float64) Completion {
+	if confidence == 0 {
+		confidence = DefaultConfidence
+	}
+	c.Confidence, c.MaxFailureRate = confidence, maxFailureRate
+	c.FailureBound = FailureBound(c.Attempted-c.Completed, c.Attempted, confidence)
+	return c
+}
+
+// Holds reports whether the golden path passes: the failure-rate bound
+// within MaxFailureRate when one is set (the point estimate does not
+// decide then), else Rate at least Target. NaNs never hold.
+func (c Completion) Holds() bool {
+	if math.IsNaN(c.Rate) || math.IsNaN(c.Target) || math.IsNaN(c.FailureBound) {
+		return false
+	}
+	if c.MaxFailureRate > 0 {
+		return c.FailureBound <= c.MaxFailureRate
+	}
+	return c.Rate >= c.Target
 }

@@ -54,6 +54,9 @@ type Config struct {
 	// NoColor keeps Ginkgo's reporter from writing colour codes (into a
 	// log file, say).
 	NoColor bool
+	// MaxFailureRate, when set, gates the golden path on the failure-rate
+	// bound at Confidence (percent; 0 means 95) instead of MinCompletion.
+	MaxFailureRate, Confidence float64
 }
 
 // Result is what a run of the specs found.

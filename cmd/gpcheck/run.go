@@ -42,6 +42,8 @@ func runFlags(spec *engine.Spec, c *runCLI, stderr io.Writer) *flag.FlagSet {
 	fs.Uint64Var(&spec.Seed, "seed", spec.Seed, "seed for users and messages (0: random; the report records it)")
 	fs.StringVar(&spec.LabelFilter, "label-filter", spec.LabelFilter, "run only the specs this Ginkgo label filter selects (labels: "+strings.Join(suites.Labels(), ", ")+")")
 	fs.Var((*severityFlag)(&spec.FailOn), "fail-on", "least severity that fails the run: critical, high, medium (default) or advisory")
+	fs.Float64Var(&spec.MaxFailureRate, "max-failure-rate", spec.MaxFailureRate, "failure rate (percent) the golden path must show at --confidence; sizes the run and gates on the bound, not on --min-completion")
+	fs.Float64Var(&spec.Confidence, "confidence", spec.Confidence, "confidence (percent) of failure-rate bounds (default 95)")
 	fs.Float64Var(&spec.MinCompletion, "min-completion", spec.MinCompletion, "completion rate, in percent, the golden path needs")
 	fs.StringVar(&spec.ReportDir, "report-dir", spec.ReportDir, "folder for report.json and logs")
 	fs.Var((*durationFlag)(&spec.Timeout), "timeout", "bound on the whole run")

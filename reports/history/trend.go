@@ -52,7 +52,12 @@ func trendCompletion(c reports.Completion) string {
 	if c.Attempted == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%s (%d/%d)", percent(c.Rate), c.Completed, c.Attempted)
+	text := fmt.Sprintf("%s (%d/%d)", percent(c.Rate), c.Completed, c.Attempted)
+	if c.Confidence > 0 {
+		// The failure-rate bound the run showed, as lines of newer runs keep it.
+		text += fmt.Sprintf(", failures < %s", percent(c.FailureBound))
+	}
+	return text
 }
 
 func byKindText(m map[reports.Kind]int) string {

@@ -57,7 +57,22 @@ func Console(w io.Writer, r *reports.Report) {
 		if c.Partial {
 			ok, partial = "?", ", partial: the run was interrupted"
 		}
-		fmt.Fprintf(w, "completion  %s %s (%d/%d flows), target %s%s\n", ok, Percent(c.Rate), c.Completed, c.Attempted, Percent(c.Target), partial)
+		gate := ", target " + Percent(c.Target)
+		if c.MaxFailureRate > 0 {
+			gate = ""
+			ok = "✓"
+			if !c.Holds() {
+				ok = "✗"
+			}
+		}
+		fmt.Fprintf(w, "completion  %s %s (%d/%d flows)%s%s\n", ok, Percent(c.Rate), c.Completed, c.Attempted, gate, partial)
+		if c.Confidence > 0 {
+			limit := ""
+			if c.MaxFailureRate > 0 {
+				limit = ", allowed " + Percent(c.MaxFailureRate)
+			}
+			fmt.Fprintf(w, "failure     rate below %s at %g%% confidence%s\n", Percent(c.FailureBound), c.Confidence, limit)
+		}
 		var byStage []string
 		for _, s := range r.Stages {
 			if s.Failed > 0 {

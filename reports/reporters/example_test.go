@@ -98,6 +98,7 @@ func ExampleConsole() {
 	// ✗ failed  never shows a user another user's events — 1 finding(s), 1 user(s)
 	//
 	// completion  ✓ 100% (2/2 flows), target 100%
+	// failure     rate below 77.64% at 95% confidence
 	// findings    isolation_leak 1
 	// severity    critical 1
 	// verdict     FAILED (seed 7)
