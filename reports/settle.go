@@ -96,14 +96,17 @@ func FloorRate(completed, attempted int) float64 {
 }
 
 // Bounded returns c with its failure-rate bound at confidence (percent;
-// 0 means DefaultConfidence) and the gate maxFailureRate (percent; 0 means
-// none: the gate is Rate against Target).
+// 0 means DefaultConfidence), when any flow was attempted, and the gate
+// maxFailureRate (percent; 0 means none: the gate is Rate against Target).
 func (c Completion) Bounded(maxFailureRate, confidence float64) Completion {
 	if confidence == 0 {
 		confidence = DefaultConfidence
 	}
-	c.Confidence, c.MaxFailureRate = confidence, maxFailureRate
-	c.FailureBound = FailureBound(c.Attempted-c.Completed, c.Attempted, confidence)
+	c.MaxFailureRate = maxFailureRate
+	if c.Attempted > 0 {
+		c.Confidence = confidence
+		c.FailureBound = FailureBound(c.Attempted-c.Completed, c.Attempted, confidence)
+	}
 	return c
 }
 
