@@ -94,9 +94,10 @@ func runQuiet(t *testing.T, cfg suites.Config) *suites.Result {
 // mode that names no spec, or a spec the registry lacks, fails the test.
 func TestFaultsAreCaught(t *testing.T) {
 	type catch struct {
-		fault faults.Name
-		spec  suites.Info
-		kind  reports.Kind
+		fault   faults.Name
+		spec    suites.Info
+		kind    reports.Kind
+		maxRate float64 // the --max-failure-rate the catch needs, if any
 	}
 	var catches []catch
 	for _, in := range faults.All() {
@@ -112,7 +113,7 @@ func TestFaultsAreCaught(t *testing.T) {
 			if !slices.Contains(reports.Kinds(), reports.Kind(c.Kind)) {
 				t.Errorf("fault %s is caught as %q, which is not a finding kind", in.Name, c.Kind)
 			}
-			catches = append(catches, catch{in.Name, info, reports.Kind(c.Kind)})
+			catches = append(catches, catch{in.Name, info, reports.Kind(c.Kind), c.MaxFailureRate})
 		}
 	}
 	seen := map[string]bool{}
@@ -132,7 +133,13 @@ func TestFaultsAreCaught(t *testing.T) {
 	// ...and fails, with the finding meant for it, when the fault is on.
 	for _, c := range catches {
 		t.Run(fmt.Sprintf("%s/%s/%s", c.fault, c.spec.ID, c.kind), func(t *testing.T) {
-			res := runQuiet(t, suites.Config{Env: startSUT(t, c.fault), Focus: []string{c.spec.ID}, Load: load.Options{Users: 20, Seed: 7}})
+			cfg := suites.Config{Env: startSUT(t, c.fault), Focus: []string{c.spec.ID}, Load: load.Options{Users: 20, Seed: 7}}
+			if c.maxRate > 0 {
+				// Sized as --max-failure-rate sizes a run.
+				cfg.MaxFailureRate = c.maxRate
+				cfg.Load.Messages = (reports.FlowsToShow(c.maxRate, reports.DefaultConfidence) + 19) / 20
+			}
+			res := runQuiet(t, cfg)
 			if res.Passed {
 				t.Fatalf("run passed with fault %s", c.fault)
 			}

@@ -122,8 +122,9 @@ func TestRunCleanPasses(t *testing.T) {
 func TestRunCatchesFaults(t *testing.T) {
 	type want struct{ spec, kind string }
 	type tc struct {
-		fault string
-		wants []want
+		fault   string
+		wants   []want
+		maxRate float64 // the --max-failure-rate a catch needs, if any
 	}
 	var cases []tc
 	for _, in := range faults.All() {
@@ -134,13 +135,23 @@ func TestRunCatchesFaults(t *testing.T) {
 				t.Fatalf("fault %s names unknown spec %q", in.Name, cb.Spec)
 			}
 			c.wants = append(c.wants, want{info.Name(), cb.Kind})
+			c.maxRate = max(c.maxRate, cb.MaxFailureRate)
 		}
 		cases = append(cases, c)
 	}
 	for _, c := range cases {
 		t.Run(c.fault, func(t *testing.T) {
 			t.Parallel()
-			r := gpcheck(t, 5*time.Minute, "run", "--fault", c.fault, "--seed", "7")
+			args := []string{"run", "--fault", c.fault, "--seed", "7"}
+			if c.maxRate > 0 {
+				// A rare fault: the default run of 20 flows misses it, which
+				// is why --max-failure-rate exists.
+				if r := gpcheck(t, 5*time.Minute, "run", "--fault", c.fault, "--seed", "7", "--label-filter", "golden-path"); r.code != exitOK {
+					t.Errorf("a default run caught the rare fault %s (exit %d): it is meant to need a sized run", c.fault, r.code)
+				}
+				args = append(args, "--max-failure-rate", fmt.Sprint(c.maxRate), "--label-filter", "golden-path")
+			}
+			r := gpcheck(t, 5*time.Minute, args...)
 			if r.code != exitFailed {
 				t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 			}
