@@ -75,6 +75,10 @@ type RunSpec struct {
 	Ramp      Duration `json:"ramp,omitempty" yaml:"ramp"`
 	Duration  Duration `json:"duration,omitempty" yaml:"duration"`
 	KeepAlive Duration `json:"keepalive" yaml:"keepalive"`
+	// CollideEvery gives every n-th user counter request ids (req-1,
+	// req-2, …) that collide with other users', as real clients' do; 0
+	// means every third, 1 every user, -1 none.
+	CollideEvery int `json:"collide_every,omitempty" yaml:"collide_every"`
 	// Shard is "i/n" when the run is one shard of a larger one.
 	Shard string `json:"shard,omitempty" yaml:"shard"`
 	// Shards lists the shards a merged report was made from.
@@ -143,6 +147,8 @@ func (s RunSpec) Validate() error {
 		return fmt.Errorf("--max-failure-rate must be a number within 0..100 (exclusive of 100), got %g", s.MaxFailureRate)
 	case math.IsNaN(s.Confidence) || s.Confidence != 0 && (s.Confidence < 50 || s.Confidence >= 100):
 		return fmt.Errorf("--confidence must be within 50..100 (exclusive of 100), got %g", s.Confidence)
+	case s.CollideEvery < -1:
+		return fmt.Errorf("--collide-every must be -1 (none), 0 (every third user) or a positive n, got %d", s.CollideEvery)
 	case s.Timeout <= 0:
 		return fmt.Errorf("--timeout must be positive, got %s", s.Timeout)
 	case s.RequestTimeout <= 0:

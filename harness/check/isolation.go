@@ -34,7 +34,9 @@ func Isolation(out *load.Outcome) []reports.Finding {
 		add("user_id", r.UserID)
 		for _, m := range r.Messages {
 			add("canary", m.Canary)
-			add("request_id", m.RequestID)
+			if !r.Plan.CounterIDs { // counter ids collide by design: no proof of ownership
+				add("request_id", m.RequestID)
+			}
 			add("run_id", m.RunID)
 			add("thread_id", m.ThreadID)
 		}
@@ -55,7 +57,9 @@ func Isolation(out *load.Outcome) []reports.Finding {
 		for m := 0; m < maxMessages; m++ {
 			_, canary, req := p.MessageAt(m)
 			owner[canary] = markerOwner{user: -1 - p.Index, kind: "canary", value: canary}
-			owner[req] = markerOwner{user: -1 - p.Index, kind: "request_id", value: req}
+			if !p.CounterIDs {
+				owner[req] = markerOwner{user: -1 - p.Index, kind: "request_id", value: req}
+			}
 		}
 	}
 

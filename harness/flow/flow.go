@@ -64,6 +64,11 @@ type Plan struct {
 	// first message, as a user who leaves mid-stream; such a user's flows
 	// are not counted in the completion rate.
 	Abandon bool
+	// CounterIDs makes the user's request ids a plain counter (req-1,
+	// req-2, …), as many real clients do, so that they collide with other
+	// users' and across the user's own connections: anything keyed on a
+	// client-chosen id shows. Such ids prove no ownership; the canaries do.
+	CounterIDs bool
 }
 
 // MessageAt returns the text of message m, the canary inside it (unique to
@@ -72,7 +77,11 @@ func (p *Plan) MessageAt(m int) (text, canary, requestID string) {
 	h := fnv.New32a()
 	fmt.Fprintf(h, "%d/%s/%d/%d", p.Seed, p.Tag, p.Index, m)
 	canary = fmt.Sprintf("gpc-%s-u%04d-m%d-%08x", p.Tag, p.Index, m, h.Sum32())
-	return fmt.Sprintf("Hello agent, please remember %s.", canary), canary, fmt.Sprintf("req-%s-u%04d-m%d", p.Tag, p.Index, m)
+	requestID = fmt.Sprintf("req-%s-u%04d-m%d", p.Tag, p.Index, m)
+	if p.CounterIDs {
+		requestID = fmt.Sprintf("req-%d", m+1)
+	}
+	return fmt.Sprintf("Hello agent, please remember %s.", canary), canary, requestID
 }
 
 // Label names the user in findings: its index and, once known, its id.

@@ -41,6 +41,10 @@ type Options struct {
 	// Index: a run can be split across processes or machines, and the
 	// shards' reports merged, with the same users as one unsharded run.
 	Shard Shard
+	// CollideEvery gives every n-th user counter request ids (req-1,
+	// req-2, …) that collide with other users'; 0 means every third user,
+	// 1 every user, a negative value none.
+	CollideEvery int
 	// ExtraConnectionEvery gives every n-th user a second connection; 0
 	// means every 5th, negative means none.
 	ExtraConnectionEvery int
@@ -80,6 +84,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ExtraConnectionEvery == 0 {
 		o.ExtraConnectionEvery = 5
+	}
+	if o.CollideEvery == 0 {
+		o.CollideEvery = 3
 	}
 	if o.Abandoners == 0 {
 		o.Abandoners = 2
@@ -161,6 +168,7 @@ func Plans(o Options) (users, abandoners []*flow.Plan) {
 	for i := 0; i < o.Users; i++ {
 		p := mk(i)
 		p.ExtraConnection = o.ExtraConnectionEvery > 0 && i%o.ExtraConnectionEvery == o.ExtraConnectionEvery-1
+		p.CounterIDs = o.CollideEvery > 0 && i%o.CollideEvery == 0
 		users = append(users, p)
 	}
 	for i := 0; i < o.Abandoners; i++ {
