@@ -23,8 +23,8 @@ func TestConformingPlatformPasses(t *testing.T) {
 	prof := writeFile(t, "platform.yaml", "name: platform\npolicy:\n  leeway: 0s\n  duplicate_claims: last\n  two_credentials: header\n"+
 		"service_auth:\n  id: platform-harness\n")
 	env := []string{"GPCHECK_SERVICE_SECRET=conventions-secret"}
-	urls, _ := startSUTProcess(t, env, "--convention", "register-200,iso-expiry,one-error-code,no-leeway,last-duplicate-claim,header-wins",
-		"--service-id", "platform-harness", "--signing-key-file", key)
+	urls := startSUTProcess(t, env, "--convention", "register-200,iso-expiry,one-error-code,no-leeway,last-duplicate-claim,header-wins",
+		"--service-id", "platform-harness", "--signing-key-file", key).urls
 	run := func(extra ...string) (int, string, map[string]any) {
 		dir := t.TempDir()
 		args := append([]string{"run", "--target", "remote", "--users", "4", "--seed", "3", "--no-progress", "--report-dir", dir,

@@ -267,7 +267,8 @@ func TestListSpecs(t *testing.T) {
 // reported as skipped rather than run.
 func TestRemoteAgainstSUT(t *testing.T) {
 	t.Parallel()
-	urls, sut := startSUTProcess(t, []string{"GPCHECK_SERVICE_SECRET=e2e-harness-secret"})
+	sut := startSUTProcess(t, []string{"GPCHECK_SERVICE_SECRET=e2e-harness-secret"})
+	urls := sut.urls
 
 	dir := t.TempDir()
 	run := exec.Command(gpcheckBin, "run", "--target", "remote", "--report-dir", dir, "--users", "10",
@@ -352,9 +353,9 @@ func TestRemoteAgainstSUT(t *testing.T) {
 	}
 
 	// SIGINT stops the services cleanly.
-	_ = sut.Process.Signal(syscall.SIGINT)
+	_ = sut.cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan error, 1)
-	go func() { done <- sut.Wait() }()
+	go func() { done <- sut.cmd.Wait() }()
 	select {
 	case err := <-done:
 		if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"encoding/pem"
@@ -127,50 +126,8 @@ func TestProfileBadFile(t *testing.T) {
 func TestSUTProfileRemoteRun(t *testing.T) {
 	t.Parallel()
 	file := writeProfile(t, "renamed.yaml", renamedProfileYAML)
-	sut := exec.Command(gpcheckBin, "sut", "--profile", file, "--auth-addr", "127.0.0.1:0", "--backend-addr", "127.0.0.1:0", "--ws-addr", "127.0.0.1:0")
-	sut.Env = append(os.Environ(), "GPCHECK_SERVICE_SECRET=e2e-harness-secret")
-	out, err := sut.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sut.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sut.Process.Kill(); _ = sut.Wait() })
-	urls := map[string]string{}
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	var printed []string
-	deadline := time.After(20 * time.Second)
-	for ready := false; !ready; {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("gpcheck sut ended before serving:\n%s", strings.Join(printed, "\n"))
-			}
-			printed = append(printed, l)
-			if f := strings.Fields(l); len(f) == 2 && (f[0] == "auth" || f[0] == "backend" || f[0] == "ws") {
-				urls[f[0]] = f[1]
-			}
-			ready = strings.HasPrefix(l, "serving")
-		case <-deadline:
-			t.Fatalf("gpcheck sut did not serve within 20 s:\n%s", strings.Join(printed, "\n"))
-		}
-	}
-	stopped := make(chan bool, 1)
-	go func() {
-		saw := false
-		for l := range lines {
-			saw = saw || l == "stopped"
-		}
-		stopped <- saw
-	}()
+	sut := startSUTProcess(t, []string{"GPCHECK_SERVICE_SECRET=e2e-harness-secret"}, "--profile", file)
+	urls, printed, stopped := sut.urls, sut.printed, sut.stopped
 	text := strings.Join(printed, "\n")
 	if !strings.HasSuffix(urls["ws"], "/v2/realtime") || !strings.Contains(text, "profile  renamed from "+file) ||
 		!strings.Contains(text, "may call /v2/accounts/introspect") {
@@ -222,9 +179,9 @@ func TestSUTProfileRemoteRun(t *testing.T) {
 		t.Errorf("the replay did not complete every flow under the profile: %v", comp)
 	}
 
-	_ = sut.Process.Signal(syscall.SIGINT)
+	_ = sut.cmd.Process.Signal(syscall.SIGINT)
 	done := make(chan error, 1)
-	go func() { done <- sut.Wait() }()
+	go func() { done <- sut.cmd.Wait() }()
 	select {
 	case err := <-done:
 		if err != nil {

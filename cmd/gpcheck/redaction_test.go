@@ -128,7 +128,7 @@ func TestHostileEchoLeavesNothingRaw(t *testing.T) {
 	// given secrets: its service secret and the bypass key.
 	const serviceSecret, bypassKey = "echo-test-service-secret-0123", "echo-test-bypass-key-4567"
 	secretsEnv := []string{"GPCHECK_SERVICE_SECRET=" + serviceSecret, "GPCHECK_BYPASS_KEY=" + bypassKey}
-	urls, _ := startSUTProcess(t, secretsEnv, "--fault", "ws-echo-hostile")
+	urls := startSUTProcess(t, secretsEnv, "--fault", "ws-echo-hostile").urls
 	dir := t.TempDir()
 	run := exec.Command(gpcheckBin, "run", "--target", "remote", "--user-mode", "bypass", "--users", "3", "--seed", "7",
 		"--label-filter", "golden-path", "--report-dir", dir, "--no-progress", "--origin", "http://localhost:3000",
@@ -179,49 +179,4 @@ func TestHostileEchoLeavesNothingRaw(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(dir, "report.json")); err != nil || !bytes.Contains(b, []byte(`\\x1b]0;pwned-raw\\x07`)) {
 		t.Errorf("report.json does not show the echoed escapes as text (err %v)", err)
 	}
-}
-
-// startSUTProcess starts `gpcheck sut` with env and args on free loopback
-// ports, as a user would, and returns its URLs by service and the process.
-// It is stopped when the test ends.
-func startSUTProcess(t *testing.T, env []string, args ...string) (map[string]string, *exec.Cmd) {
-	t.Helper()
-	cmd := exec.Command(gpcheckBin, append([]string{"sut", "--auth-addr", "127.0.0.1:0", "--backend-addr", "127.0.0.1:0", "--ws-addr", "127.0.0.1:0"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	urls := map[string]string{}
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	deadline := time.After(20 * time.Second)
-	for len(urls) < 3 {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatal("gpcheck sut ended before printing its URLs")
-			}
-			if f := strings.Fields(l); len(f) == 2 && (f[0] == "auth" || f[0] == "backend" || f[0] == "ws") {
-				urls[f[0]] = f[1]
-			}
-		case <-deadline:
-			t.Fatal("gpcheck sut printed no URLs within 20 s")
-		}
-	}
-	go func() {
-		for range lines { // keep draining so the server never blocks on stdout
-		}
-	}()
-	return urls, cmd
 }
