@@ -31,8 +31,9 @@ func (containersTarget) Start(ctx context.Context, spec Spec, env Environment) (
 		return nil, &UnreachableError{fmt.Errorf("--target containers needs a Docker engine: %w", err)}
 	}
 	started := time.Now()
-	fmt.Fprintln(env.Log, "starting the reference services in containers…")
-	d, err := containers.Start(ctx, containers.Options{Faults: set, Images: images})
+	runID := containers.NewRunID()
+	fmt.Fprintf(env.Log, "starting the reference services in containers (run %s)…\n", runID)
+	d, err := containers.Start(ctx, containers.Options{Faults: set, Images: images, RunID: runID})
 	if err != nil {
 		return nil, &UnreachableError{fmt.Errorf("start the containers target: %w", err)}
 	}

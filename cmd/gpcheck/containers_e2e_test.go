@@ -85,8 +85,9 @@ func TestContainersInterruptLeavesNothing(t *testing.T) {
 		_ = cmd.Process.Kill()
 		t.Fatalf("gpcheck did not stop within 3 min of SIGINT (sent after %s)\n%s", wait, out.String())
 	}
-	// Other runs may share the engine: look for this run's label value
-	// when it got far enough to print its run id, for any run otherwise.
+	// Other runs (other packages' tests) may share the engine: look for
+	// this run's label value, which gpcheck prints before it creates
+	// anything; for any run only if it never got that far.
 	label := containers.LabelRun
 	if m := regexp.MustCompile(`\(run ([0-9a-z-]+)\)`).FindStringSubmatch(out.String()); m != nil {
 		label += "=" + m[1]

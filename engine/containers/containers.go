@@ -99,6 +99,11 @@ type Options struct {
 	Binary string
 	// StartTimeout bounds Start, image build included; 0 means 3 minutes.
 	StartTimeout time.Duration
+	// RunID is the value of the gpcheck.run label of everything the run
+	// creates; empty draws one (NewRunID). Given, a caller can name the run
+	// before anything exists, so that what an interrupted start leaves is
+	// found by its label.
+	RunID string
 	// Log receives testcontainers' progress lines and the build output; nil
 	// discards them.
 	Log io.Writer
@@ -161,8 +166,11 @@ func Start(ctx context.Context, opts Options) (*Deployment, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.RunID == "" {
+		opts.RunID = NewRunID()
+	}
 	t := &Deployment{
-		RunID:    newRunID(),
+		RunID:    opts.RunID,
 		provider: provider,
 		services: map[string]*service{},
 		http:     &http.Client{Timeout: 5 * time.Second},
@@ -431,8 +439,8 @@ func newLogger(w io.Writer) tclog.Logger {
 	return stdlog.New(w, "containers: ", 0)
 }
 
-// newRunID returns a short unique run id: time-ordered, then random.
-func newRunID() string {
+// NewRunID returns a short unique run id: time-ordered, then random.
+func NewRunID() string {
 	return time.Now().UTC().Format("20060102t150405") + "-" + randomHex(3)
 }
 

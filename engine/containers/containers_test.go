@@ -232,7 +232,7 @@ func TestRemoveLabelled(t *testing.T) {
 	}
 	defer p.Close()
 	cli := p.Client()
-	run := "test-" + newRunID()
+	run := "test-" + NewRunID()
 	if _, err := cli.NetworkCreate(ctx, "gpcheck-"+run, client.NetworkCreateOptions{Driver: "bridge", Labels: map[string]string{LabelRun: run}}); err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestStartWithMissingImage(t *testing.T) {
 	needDocker(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	ref := "gpcheck-absent:" + newRunID()
+	ref := "gpcheck-absent:" + NewRunID()
 	_, err := Start(ctx, Options{Images: Images{Auth: ref, Backend: ref, WS: ref}})
 	if err == nil || !strings.Contains(err.Error(), "nothing is pulled") {
 		t.Fatalf("Start with a missing image: %v", err)
@@ -284,7 +284,7 @@ func BenchmarkColdStart(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer p.Close()
-		run := "bench-" + newRunID()
+		run := "bench-" + NewRunID()
 		ref, err := buildImage(ctx, p, run, Options{}, newLogger(nil))
 		if err != nil {
 			b.Fatal(err)
