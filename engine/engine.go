@@ -219,7 +219,7 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 	}
 	res, err := suites.Run(ctx, opts.T, suites.Config{
 		Env: env,
-		Load: load.Options{Users: spec.Users, Concurrency: spec.Concurrency, Messages: spec.Messages, Seed: spec.Seed, CollideEvery: spec.CollideEvery,
+		Load: load.Options{Users: spec.Users, Concurrency: spec.Concurrency, Messages: spec.Messages, Seed: spec.Seed, CollideEvery: spec.CollideEvery, Churn: spec.Churn,
 			Ramp: time.Duration(spec.Ramp), Duration: time.Duration(spec.Duration), KeepAlive: time.Duration(spec.KeepAlive), Shard: shard},
 		MinCompletion:  spec.MinCompletion,
 		LabelFilter:    spec.LabelFilter,

@@ -79,6 +79,11 @@ type RunSpec struct {
 	// req-2, …) that collide with other users', as real clients' do; 0
 	// means every third, 1 every user, -1 none.
 	CollideEvery int `json:"collide_every,omitempty" yaml:"collide_every"`
+	// Churn is how many churn groups run: a user who drops mid-stream and
+	// reconnects, a user who connects for the first time meanwhile, and a
+	// user who closes a second tab while its run streams; 0 means one
+	// group per 10 users (at most 50), -1 none.
+	Churn int `json:"churn,omitempty" yaml:"churn"`
 	// Shard is "i/n" when the run is one shard of a larger one.
 	Shard string `json:"shard,omitempty" yaml:"shard"`
 	// Shards lists the shards a merged report was made from.
@@ -149,6 +154,8 @@ func (s RunSpec) Validate() error {
 		return fmt.Errorf("--confidence must be within 50..100 (exclusive of 100), got %g", s.Confidence)
 	case s.CollideEvery < -1:
 		return fmt.Errorf("--collide-every must be -1 (none), 0 (every third user) or a positive n, got %d", s.CollideEvery)
+	case s.Churn < -1:
+		return fmt.Errorf("--churn must be -1 (none), 0 (one group per 10 users) or a positive number of groups, got %d", s.Churn)
 	case s.Timeout <= 0:
 		return fmt.Errorf("--timeout must be positive, got %s", s.Timeout)
 	case s.RequestTimeout <= 0:

@@ -196,7 +196,8 @@ func kinds(fs []reports.Finding) map[string]int {
 
 // TestCleanRunsAreStable runs the whole suite repeatedly on the clean
 // system, each time in the same process (Ginkgo's globals reset between
-// runs): no run may report a finding. GPCHECK_SOAK sets the count.
+// runs), with the default client-id collisions and churn on: no run may
+// report a finding. GPCHECK_SOAK sets the count.
 func TestCleanRunsAreStable(t *testing.T) {
 	n := 20
 	if v := os.Getenv("GPCHECK_SOAK"); v != "" {

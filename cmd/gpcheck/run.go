@@ -39,6 +39,7 @@ func runFlags(spec *engine.Spec, c *runCLI, stderr io.Writer) *flag.FlagSet {
 	fs.Var((*durationFlag)(&spec.Duration), "duration", "keep users sending messages until this much time has passed")
 	fs.Var((*durationFlag)(&spec.KeepAlive), "keepalive", "ping interval of connections waiting for a run slot")
 	fs.IntVar(&spec.CollideEvery, "collide-every", spec.CollideEvery, "every n-th user counts its request ids (req-1, req-2, …) so that they collide with other users' (0: every third; 1: all; -1: none)")
+	fs.IntVar(&spec.Churn, "churn", spec.Churn, "churn groups: a user drops mid-stream and reconnects while another connects for the first time, and a third closes a second tab (0: one per 10 users; -1: none)")
 	fs.StringVar(&spec.Shard, "shard", spec.Shard, "run shard i/n of the users (same --seed in every shard; merge with `gpcheck report merge`)")
 	fs.Uint64Var(&spec.Seed, "seed", spec.Seed, "seed for users and messages (0: random; the report records it)")
 	fs.StringVar(&spec.LabelFilter, "label-filter", spec.LabelFilter, "run only the specs this Ginkgo label filter selects (labels: "+strings.Join(suites.Labels(), ", ")+")")

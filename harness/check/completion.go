@@ -37,6 +37,9 @@ func Completion(out *load.Outcome, target float64) (reports.Completion, []report
 			lat[flow.StageConnect] = append(lat[flow.StageConnect], r.ConnectTime)
 		}
 		for _, m := range r.Messages {
+			if m.Dropped {
+				continue // dropped on purpose mid-stream (churn): nothing to complete
+			}
 			c.Attempted++
 			for _, st := range flow.Stages() {
 				attempted[st]++

@@ -69,6 +69,9 @@ type Plan struct {
 	// users' and across the user's own connections: anything keyed on a
 	// client-chosen id shows. Such ids prove no ownership; the canaries do.
 	CounterIDs bool
+	// Churn, when set, makes the user drop and reconnect, arrive late, or
+	// close a second tab while runs stream (see Churn).
+	Churn *Churn
 }
 
 // MessageAt returns the text of message m, the canary inside it (unique to
@@ -122,6 +125,10 @@ type Message struct {
 	ThreadID  string
 	// Failure is nil when the flow completed.
 	Failure *Failure
+	// Dropped is set when the user's connection dropped on purpose during
+	// this message's stream (ChurnDrop): the flow is not counted, and the
+	// rest of its events may reach the user's new connection or nobody.
+	Dropped bool
 	// Timings holds the latency of each stage that ran for this message.
 	Timings map[Stage]time.Duration
 }
@@ -205,6 +212,10 @@ type Driver struct {
 	// KeepAlive is how often an idle connection pings while its user waits
 	// for a slot; 0 means 15 s.
 	KeepAlive time.Duration
+	// Cues order the churn scenarios of plans with a Churn: the users of
+	// one run must share one. Nil runs churning plans without waiting for
+	// their partners.
+	Cues *Cues
 }
 
 // Run drives p's golden path and returns what happened. It never returns
@@ -212,6 +223,16 @@ type Driver struct {
 // It returns when every message has finished or ctx is done.
 func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 	res := &Result{Plan: p}
+	if c := p.Churn; c != nil {
+		// Whatever happens to this flow, its partner must not wait for
+		// it longer than it lasts.
+		switch c.Role {
+		case ChurnDrop:
+			defer d.Cues.fire(cueDropped(p.Index))
+		case ChurnJoin:
+			defer d.Cues.fire(cueJoined(p.Index))
+		}
+	}
 	// failAll fails every message not yet run: all of Count, or, for a
 	// plan bounded by time, the one that could not start.
 	failAll := func(st Stage, err error, cause string) {
@@ -248,10 +269,21 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 	res.Identity.Login = client.Field(sess.Raw, d.Env.Target.Profile.LoginUserIDField)
 	d.probeIdentity(ctx, res)
 
-	// Connect.
+	// Connect: a churn joiner only once its partner has dropped, so that
+	// it arrives while the partner's run is in flight.
+	if c := p.Churn; c != nil && c.Role == ChurnJoin {
+		if err := d.Cues.wait(ctx, cueDropped(c.Partner)); err != nil {
+			failAll(StageConnect, err, "the run ended before this late user could connect")
+			return res
+		}
+	}
 	start = time.Now()
-	conn, err := d.connect(ctx, res, 0, d.method(p.Method))
+	connN := 0 // the main connection's number in Frames: 0, then 2, 3, … after each reconnect
+	conn, err := d.connect(ctx, res, connN, d.method(p.Method))
 	res.ConnectTime = time.Since(start)
+	if c := p.Churn; c != nil && c.Role == ChurnJoin {
+		d.Cues.fire(cueJoined(p.Index))
+	}
 	if err != nil {
 		failAll(StageConnect, err, err.Error())
 		return res
@@ -259,8 +291,10 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 	defer func() {
 		// Frames that arrived after the last wait still count for the
 		// isolation check: keep what the reader had buffered.
-		conn.Close()
-		drain(context.Background(), conn, res, 0)
+		if conn != nil {
+			conn.Close()
+			drain(context.Background(), conn, res, connN)
+		}
 	}()
 	var extra sync.WaitGroup
 	var c2 *client.Conn
@@ -271,12 +305,13 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 			return res
 		}
 		extra.Add(1)
+		second := c2
 		go func() {
 			defer extra.Done()
-			drain(ctx, c2, res, 1)
+			drain(ctx, second, res, 1)
 		}()
 		defer func() {
-			c2.Close()
+			second.Close() // harmless when a churn tab already closed it
 			extra.Wait()
 		}()
 	}
@@ -302,7 +337,21 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 		if c2 != nil {
 			c2.BeginRun()
 		}
-		d.message(ctx, conn, res, m, text, threadID)
+		d.message(ctx, conn, connN, res, m, text, threadID, func() bool {
+			// Called right after the first event of m, while its run
+			// streams: true ends m's flow there.
+			switch c := p.Churn; {
+			case p.Abandon:
+				return true
+			case c != nil && c.Message == i && c.Role == ChurnDrop:
+				m.Dropped = true
+				return true
+			case c != nil && c.Message == i && c.Role == ChurnCloseTab && c2 != nil:
+				c2.Close()
+				c2 = nil
+			}
+			return false
+		})
 		release()
 		if m.ThreadID != "" {
 			threadID = m.ThreadID
@@ -310,6 +359,23 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 		if p.Abandon {
 			conn.CloseNow()
 			break
+		}
+		if m.Dropped {
+			old := connN
+			connN = max(connN, 1) + 1
+			conn, err = d.reconnect(ctx, res, conn, old, connN)
+			if err != nil {
+				if p.Count == 0 || i+1 < p.Count {
+					next := d.newMessage(p, i+1)
+					next.Failure = &Failure{Stage: StageConnect, Cause: "reconnect after the connection dropped: " + err.Error(), Err: err}
+					res.mu.Lock()
+					res.Messages = append(res.Messages, next)
+					res.mu.Unlock()
+					failAll(StageSend, nil, "the connection could not be re-established")
+				}
+				return res
+			}
+			continue
 		}
 		if m.Failure != nil && m.Failure.Stage != StageResponse && m.Failure.Stage != StageHistory {
 			// The connection ended (closed by the server, or by gpcheck
@@ -321,6 +387,38 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 		}
 	}
 	return res
+}
+
+// reconnect drops old as a vanishing client would, keeps what it had
+// received, cues the churn partner, waits until the partner has connected,
+// and opens connection n for the same user — after a fresh login when the
+// plan says so. It returns nil and the error when that fails.
+func (d *Driver) reconnect(ctx context.Context, res *Result, old *client.Conn, oldN, n int) (*client.Conn, error) {
+	p := res.Plan
+	old.CloseNow()
+	drain(ctx, old, res, oldN)
+	if p.Churn.Gap > 0 {
+		t := time.NewTimer(p.Churn.Gap)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+	d.Cues.fire(cueDropped(p.Index))
+	if err := d.Cues.wait(ctx, cueJoined(p.Churn.Partner)); err != nil {
+		return nil, fmt.Errorf("waiting for the late user to connect: %w", err)
+	}
+	if p.Churn.NewToken {
+		sess, err := d.Login(ctx, p)
+		if err != nil {
+			return nil, fmt.Errorf("login again: %w", err)
+		}
+		res.mu.Lock()
+		res.Token = sess.AccessToken
+		res.mu.Unlock()
+	}
+	return d.connect(ctx, res, n, d.method(p.Method))
 }
 
 // method is how a connection presents its token: as planned, unless the
@@ -484,7 +582,10 @@ func frameType(f client.Frame) string {
 
 // message runs one message's flow on conn: send, first event, the stream
 // of five events, the answer, and the thread's history.
-func (d *Driver) message(ctx context.Context, conn *client.Conn, res *Result, m *Message, text, threadID string) {
+//
+// afterFirst, when set, is called right after the first event; when it
+// returns true the flow ends there (a user who leaves or drops mid-stream).
+func (d *Driver) message(ctx context.Context, conn *client.Conn, connN int, res *Result, m *Message, text, threadID string, afterFirst func() bool) {
 	t := d.Env.Target
 	fail := func(st Stage, format string, args ...any) {
 		m.Failure = &Failure{Stage: st, Cause: fmt.Sprintf(format, args...)}
@@ -503,7 +604,7 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, res *Result, m 
 		return
 	}
 	res.mu.Lock()
-	res.Sent = append(res.Sent, Sent{Conn: 0, At: sent, Raw: raw})
+	res.Sent = append(res.Sent, Sent{Conn: connN, At: sent, Raw: raw})
 	res.mu.Unlock()
 	sctx, cancel := context.WithTimeout(ctx, t.RequestTimeout)
 	err = conn.SendRaw(sctx, raw, false)
@@ -531,7 +632,7 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, res *Result, m 
 			if err != nil {
 				return f, err
 			}
-			res.record(0, f)
+			res.record(connN, f)
 			if f.Err != nil {
 				return f, f.Err
 			}
@@ -578,7 +679,7 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, res *Result, m 
 	}
 	m.Timings[StageFirstEvent] = f.At.Sub(sent)
 	m.RunID, m.ThreadID = f.RunID, f.ThreadID
-	if res.Plan.Abandon {
+	if afterFirst != nil && afterFirst() {
 		return
 	}
 

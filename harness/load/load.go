@@ -45,6 +45,13 @@ type Options struct {
 	// req-2, …) that collide with other users'; 0 means every third user,
 	// 1 every user, a negative value none.
 	CollideEvery int
+	// Churn is how many churn groups the run has: in each, one user's
+	// connection drops mid-stream and reconnects (half of them with a new
+	// token), another user connects for the first time while that run is
+	// in flight, and a third closes a second tab while its own run
+	// streams (see flow.Churn). 0 means one group per 10 users, at most
+	// 50; negative means none.
+	Churn int
 	// ExtraConnectionEvery gives every n-th user a second connection; 0
 	// means every 5th, negative means none.
 	ExtraConnectionEvery int
@@ -90,6 +97,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Abandoners == 0 {
 		o.Abandoners = 2
+	}
+	if o.Churn == 0 {
+		o.Churn = min(o.Users/10, maxChurnGroups)
+	}
+	if o.Churn < 0 {
+		o.Churn = 0
 	}
 	if o.Abandoners < 0 || o.Shard.Index > 0 {
 		o.Abandoners = 0
@@ -171,6 +184,7 @@ func Plans(o Options) (users, abandoners []*flow.Plan) {
 		p.CounterIDs = o.CollideEvery > 0 && i%o.CollideEvery == 0
 		users = append(users, p)
 	}
+	churn(users, o, rand.New(rand.NewPCG(o.Seed, 0x63687572_6e212121)))
 	for i := 0; i < o.Abandoners; i++ {
 		p := mk(o.Users + i)
 		p.Abandon = true
@@ -178,6 +192,55 @@ func Plans(o Options) (users, abandoners []*flow.Plan) {
 		abandoners = append(abandoners, p)
 	}
 	return users, abandoners
+}
+
+// maxChurnGroups bounds the default number of churn groups.
+const maxChurnGroups = 50
+
+// churn gives o.Churn groups of users their churn roles, drawn with r: a
+// dropper and its joiner (in the same shard, so that they can wait for
+// each other) and a user who closes a second tab. A user has one role at
+// most; groups that do not fit among the users are left out.
+func churn(users []*flow.Plan, o Options, r *rand.Rand) {
+	step := max(1, o.Shard.Count) // dropper and joiner in the same shard
+	taken := make([]bool, len(users))
+	perm := r.Perm(len(users))
+	next := 0
+	free := func(ok func(i int) bool) int {
+		for ; next < len(perm); next++ {
+			if i := perm[next]; !taken[i] && ok(i) {
+				taken[i] = true
+				next++
+				return i
+			}
+		}
+		return -1
+	}
+	for g := 0; g < o.Churn; g++ {
+		d := free(func(i int) bool { return i+step < len(users) && !taken[i+step] })
+		if d < 0 {
+			return
+		}
+		j := d + step
+		taken[j] = true
+		msg := 0
+		if n := users[d].Count; n > 2 {
+			msg = r.IntN(n - 1) // a later message leaves one to send after the reconnect
+		}
+		gap := time.Duration(50+r.IntN(100)) * time.Millisecond
+		users[d].Churn = &flow.Churn{Role: flow.ChurnDrop, Message: msg, NewToken: r.IntN(2) == 1, Partner: j, Gap: gap}
+		// A dropper with a second tab open would keep receiving there:
+		// the drop must leave the user without a connection.
+		users[d].ExtraConnection = false
+		if users[d].Count > 0 {
+			users[d].Count = max(users[d].Count, msg+2) // one message after the reconnect
+		}
+		users[j].Churn = &flow.Churn{Role: flow.ChurnJoin, Partner: d}
+		if t := free(func(int) bool { return true }); t >= 0 {
+			users[t].Churn = &flow.Churn{Role: flow.ChurnCloseTab, Message: r.IntN(max(1, users[t].Count))}
+			users[t].ExtraConnection = true
+		}
+	}
 }
 
 // Run drives this shard's users with d: all of them connect (spread over
@@ -217,6 +280,7 @@ func Run(ctx context.Context, d *flow.Driver, o Options) (*Outcome, error) {
 	if o.KeepAlive > 0 {
 		dd.KeepAlive = o.KeepAlive
 	}
+	dd.Cues = &flow.Cues{}
 	var wg sync.WaitGroup
 	var done atomic.Int64
 	for i, p := range abandoners {

@@ -1,0 +1,150 @@
+package load_test
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/gpcheck/gpcheck/fixtures/sut"
+	"github.com/gpcheck/gpcheck/harness"
+	"github.com/gpcheck/gpcheck/harness/flow"
+	"github.com/gpcheck/gpcheck/harness/load"
+	"github.com/gpcheck/gpcheck/harness/profile"
+)
+
+func TestChurnPlansAreSeeded(t *testing.T) {
+	o := load.Options{Users: 40, Messages: 3, Seed: 11}
+	a, _ := load.Plans(o)
+	b, _ := load.Plans(o)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("the same seed gave different plans")
+	}
+	roles := map[flow.ChurnRole]int{}
+	for _, p := range a {
+		c := p.Churn
+		if c == nil {
+			continue
+		}
+		roles[c.Role]++
+		switch c.Role {
+		case flow.ChurnDrop:
+			if p.ExtraConnection {
+				t.Errorf("%s drops with a second tab open: it would keep receiving there", p.Label())
+			}
+			if p.Count < c.Message+2 {
+				t.Errorf("%s drops at message %d of %d: nothing is sent after the reconnect", p.Label(), c.Message, p.Count)
+			}
+			if j := a[c.Partner].Churn; j == nil || j.Role != flow.ChurnJoin || j.Partner != p.Index {
+				t.Errorf("%s's partner u%04d is not its joiner", p.Label(), c.Partner)
+			}
+		case flow.ChurnCloseTab:
+			if !p.ExtraConnection {
+				t.Errorf("%s closes a second tab it does not open", p.Label())
+			}
+		}
+	}
+	// 40 users: one group per 10 users.
+	if want := map[flow.ChurnRole]int{flow.ChurnDrop: 4, flow.ChurnJoin: 4, flow.ChurnCloseTab: 4}; !reflect.DeepEqual(roles, want) {
+		t.Errorf("roles %v, want %v", roles, want)
+	}
+	none, _ := load.Plans(load.Options{Users: 40, Seed: 11, Churn: -1})
+	for _, p := range none {
+		if p.Churn != nil {
+			t.Fatalf("--churn -1 still gave %s a churn role", p.Label())
+		}
+	}
+}
+
+func TestChurnPartnersShareAShard(t *testing.T) {
+	plans, _ := load.Plans(load.Options{Users: 60, Seed: 3, Shard: load.Shard{Index: 1, Count: 3}})
+	for _, p := range plans {
+		if c := p.Churn; c != nil && c.Role != flow.ChurnCloseTab && c.Partner%3 != p.Index%3 {
+			t.Errorf("%s (%s) waits for u%04d, in another shard", p.Label(), c.Role, c.Partner)
+		}
+	}
+}
+
+// TestChurnAgainstTheReferenceServices runs churn for real: the dropper's
+// run is cut after its first event, the joiner connects only after that,
+// the dropper comes back on a new connection and completes its next
+// message, and the tab closer's run completes on its main connection.
+func TestChurnAgainstTheReferenceServices(t *testing.T) {
+	s, err := sut.Start(context.Background(), sut.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	env, err := harness.NewEnv(harness.Target{
+		Kind: "local", AuthURL: s.AuthURL, BackendURL: s.BackendURL, WSURL: s.WSURL, Origin: sut.DefaultOrigin,
+		Users: profile.UsersBypass, BypassKey: s.BypassKey, ServiceID: s.HarnessServiceID, ServiceSecret: s.HarnessServiceSecret,
+		SigningKey: s.SigningKey, Profile: profile.Default(), SLA: harness.DefaultSLA(), RequestTimeout: 10 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := load.Run(ctx, &flow.Driver{Env: env}, load.Options{Users: 20, Messages: 2, Seed: 5, Abandoners: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups := 0
+	for _, r := range out.Users {
+		c := r.Plan.Churn
+		if c == nil {
+			for _, m := range r.Messages {
+				if !m.Completed() {
+					t.Errorf("%s message %d: %+v", r.Plan.Label(), m.Index, m.Failure)
+				}
+			}
+			continue
+		}
+		switch c.Role {
+		case flow.ChurnDrop:
+			groups++
+			dropped, after := r.Messages[c.Message], r.Messages[c.Message+1]
+			if !dropped.Dropped || dropped.Failure != nil {
+				t.Errorf("%s: message %d should be dropped, not failed: %+v", r.Plan.Label(), c.Message, dropped.Failure)
+			}
+			if !after.Completed() {
+				t.Errorf("%s: the message after the reconnect failed: %+v", r.Plan.Label(), after.Failure)
+			}
+			if len(r.Identity.Connections) != 2 {
+				t.Errorf("%s: %d connections established, want 2 (before and after the drop)", r.Plan.Label(), len(r.Identity.Connections))
+			}
+			joiner := out.Users[c.Partner]
+			if dropAt, joinAt := lastFrameOn(r, 0), firstFrameOn(joiner, 0); !joinAt.After(dropAt) {
+				t.Errorf("%s connected at %s, before its partner %s dropped at %s", joiner.Plan.Label(), joinAt, r.Plan.Label(), dropAt)
+			}
+		case flow.ChurnJoin, flow.ChurnCloseTab:
+			for _, m := range r.Messages {
+				if !m.Completed() {
+					t.Errorf("%s (%s) message %d: %+v", r.Plan.Label(), c.Role, m.Index, m.Failure)
+				}
+			}
+		}
+	}
+	if groups != 2 {
+		t.Errorf("%d churn groups ran, want 2", groups)
+	}
+}
+
+func firstFrameOn(r *flow.Result, conn int) time.Time {
+	for _, rec := range r.Frames {
+		if rec.Conn == conn {
+			return rec.Frame.At
+		}
+	}
+	return time.Time{}
+}
+
+func lastFrameOn(r *flow.Result, conn int) time.Time {
+	var at time.Time
+	for _, rec := range r.Frames {
+		if rec.Conn == conn {
+			at = rec.Frame.At
+		}
+	}
+	return at
+}
