@@ -32,8 +32,8 @@ func TestChurnPlansAreSeeded(t *testing.T) {
 			if p.ExtraConnection {
 				t.Errorf("%s drops with a second tab open: it would keep receiving there", p.Label())
 			}
-			if p.Count < c.Message+2 {
-				t.Errorf("%s drops at message %d of %d: nothing is sent after the reconnect", p.Label(), c.Message, p.Count)
+			if p.Count != 4 || c.Message > 2 {
+				t.Errorf("%s drops at message %d of %d: want one more than the 3 counted, and one sent after the reconnect", p.Label(), c.Message, p.Count)
 			}
 			if j := a[c.Partner].Churn; j == nil || j.Role != flow.ChurnJoin || j.Partner != p.Index {
 				t.Errorf("%s's partner u%04d is not its joiner", p.Label(), c.Partner)
@@ -124,6 +124,17 @@ func TestChurnAgainstTheReferenceServices(t *testing.T) {
 				}
 			}
 		}
+	}
+	counted := 0
+	for _, r := range out.Users {
+		for _, m := range r.Messages {
+			if !m.Dropped {
+				counted++
+			}
+		}
+	}
+	if counted != 40 {
+		t.Errorf("%d counted flows, want 20 users × 2 messages: churn must not change the count", counted)
 	}
 	if groups != 2 {
 		t.Errorf("%d churn groups ran, want 2", groups)

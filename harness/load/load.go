@@ -224,8 +224,8 @@ func churn(users []*flow.Plan, o Options, r *rand.Rand) {
 		j := d + step
 		taken[j] = true
 		msg := 0
-		if n := users[d].Count; n > 2 {
-			msg = r.IntN(n - 1) // a later message leaves one to send after the reconnect
+		if n := users[d].Count; n > 1 {
+			msg = r.IntN(n)
 		}
 		gap := time.Duration(50+r.IntN(100)) * time.Millisecond
 		users[d].Churn = &flow.Churn{Role: flow.ChurnDrop, Message: msg, NewToken: r.IntN(2) == 1, Partner: j, Gap: gap}
@@ -233,7 +233,10 @@ func churn(users []*flow.Plan, o Options, r *rand.Rand) {
 		// the drop must leave the user without a connection.
 		users[d].ExtraConnection = false
 		if users[d].Count > 0 {
-			users[d].Count = max(users[d].Count, msg+2) // one message after the reconnect
+			// The dropped message is not counted: one more keeps the
+			// user's counted flows at Messages, one of them after the
+			// reconnect.
+			users[d].Count++
 		}
 		users[j].Churn = &flow.Churn{Role: flow.ChurnJoin, Partner: d}
 		if t := free(func(int) bool { return true }); t >= 0 {
