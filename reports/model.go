@@ -14,8 +14,11 @@ import (
 //
 // Version 2 replaced version 1's "config" (durations in milliseconds) by
 // "spec", the whole RunSpec (durations as Go duration strings), and
-// renamed nothing else; ReadJSON still reads version 1.
-const SchemaVersion = 2
+// renamed nothing else. Version 3 groups findings into defects: every
+// finding names its defect ("defect") and "defects" lists them, with the
+// ids of their findings; a reader may rely on both. ReadJSON still reads
+// versions 1 and 2 (grouping their findings as it reads them).
+const SchemaVersion = 3
 
 // Kind is what kind of violation a finding is.
 type Kind string
@@ -188,7 +191,10 @@ type Report struct {
 	Completion    Completion   `json:"completion"`
 	Stages        []Stage      `json:"stages"`
 	Specs         []SpecReport `json:"specs"`
-	Findings      []Finding    `json:"findings"`
+	// Defects group Findings by cause (see Defect), worst first: what
+	// reports lead with.
+	Defects  []Defect  `json:"defects"`
+	Findings []Finding `json:"findings"`
 	// FindingsByKind counts Findings per kind.
 	FindingsByKind map[Kind]int `json:"findings_by_kind"`
 	// Inconclusive are the checks that could not be judged, each with its
@@ -306,6 +312,18 @@ type Finding struct {
 	Detail string `json:"detail"`
 	// Evidence holds excerpts (frames, answers) that show the finding.
 	Evidence []string `json:"evidence,omitempty"`
+	// Group, when the check sets it, says what happened in words shared
+	// by every finding of the same cause; findings are grouped into
+	// defects by it (by their Detail, ids and numbers taken out, when it
+	// is empty).
+	Group string `json:"group,omitempty"`
+	// Count is how many times the violation was seen (frames that leaked,
+	// say); 0 means once.
+	Count int `json:"count,omitempty"`
+	// At is when the violation was observed, where the check knows.
+	At time.Time `json:"at,omitzero"`
+	// Defect is the id of the defect the finding belongs to (Settle).
+	Defect string `json:"defect,omitempty"`
 }
 
 // Passed reports whether the report's verdict is a pass.

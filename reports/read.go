@@ -47,6 +47,9 @@ func ReadJSON(b []byte) (*Report, error) {
 		}
 		r.Spec = spec
 	}
+	if head.SchemaVersion < 3 {
+		r.GroupDefects() // version 3 groups findings into defects
+	}
 	r.SchemaVersion = SchemaVersion
 	return &r, nil
 }

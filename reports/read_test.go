@@ -8,15 +8,18 @@ import (
 	"time"
 )
 
-func TestReadJSONVersion2(t *testing.T) {
+func TestReadJSONRoundTrip(t *testing.T) {
 	spec := DefaultRunSpec()
 	spec.Seed, spec.Ramp, spec.Focus = 42, Duration(1500*time.Millisecond), []string{"a spec"}
 	want := &Report{
 		SchemaVersion: SchemaVersion, Tool: Tool{Name: "gpcheck", Version: "v1"}, Verdict: VerdictFailed,
 		StartedAt: time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC), DurationMS: 1200,
 		Target: SUT{Kind: "local", AuthURL: "http://127.0.0.1:1"}, Spec: spec,
-		Specs:          []SpecReport{{ID: "isolation", Name: "isolation spec", Labels: []string{"isolation"}, State: StateFailed, Findings: 1}},
-		Findings:       []Finding{{ID: "F0001", Kind: KindIsolationLeak, Spec: "isolation spec", User: "u0001 (x)", VUser: "u0001", Others: []string{"u0002"}, Detail: "leak"}},
+		Specs: []SpecReport{{ID: "isolation", Name: "isolation spec", Labels: []string{"isolation"}, State: StateFailed, Findings: 1}},
+		Defects: []Defect{{ID: "D1", Kind: KindIsolationLeak, Severity: SeverityCritical, Spec: "isolation spec", Title: "leak", Count: 1,
+			Users: []string{"u0001"}, Findings: []string{"F0001"}, Example: "F0001", Leaks: []Leak{{"u0002", "u0001", 1}}, Shape: "one stray"}},
+		Findings: []Finding{{ID: "F0001", Kind: KindIsolationLeak, Severity: SeverityCritical, Spec: "isolation spec", User: "u0001 (x)",
+			VUser: "u0001", Others: []string{"u0002"}, Detail: "leak", Defect: "D1"}},
 		FindingsByKind: map[Kind]int{KindIsolationLeak: 1},
 	}
 	b, err := json.Marshal(want)
@@ -34,6 +37,31 @@ func TestReadJSONVersion2(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("read back\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// TestReadJSONVersion2 reads a report written before defects existed:
+// its findings are grouped as they are read.
+func TestReadJSONVersion2(t *testing.T) {
+	const v2 = `{"schema_version": 2, "verdict": "failed", "spec": {},
+	  "findings": [
+	    {"id": "F0001", "kind": "isolation_leak", "severity": "critical", "spec": "isolation spec", "vuser": "u0001", "others": ["u0002"], "detail": "received u0002's data (canary) 3 time(s)"},
+	    {"id": "F0002", "kind": "isolation_leak", "severity": "critical", "spec": "isolation spec", "vuser": "u0002", "others": ["u0001"], "detail": "received u0001's data (canary) 1 time(s)"},
+	    {"id": "F0003", "kind": "stage_failure", "severity": "medium", "spec": "golden spec", "stage": "stream", "detail": "no tool_completed within 30s"}]}`
+	r, err := ReadJSON([]byte(v2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.SchemaVersion != SchemaVersion || len(r.Defects) != 2 {
+		t.Fatalf("schema %d, defects %+v", r.SchemaVersion, r.Defects)
+	}
+	if d := r.Defects[0]; d.ID != "D1" || d.Count != 2 || !reflect.DeepEqual(d.Findings, []string{"F0001", "F0002"}) || d.Shape != "pairwise" {
+		t.Errorf("first defect %+v", d)
+	}
+	for _, f := range r.Findings {
+		if f.Defect == "" {
+			t.Errorf("finding %s has no defect", f.ID)
+		}
 	}
 }
 
@@ -106,7 +134,7 @@ func TestReadJSONVersion1Local(t *testing.T) {
 
 func TestReadJSONErrors(t *testing.T) {
 	tests := []struct{ name, in, want string }{
-		{"newer", `{"schema_version": 3, "spec": {}}`, "schema_version 3 is newer than this gpcheck reads (2)"},
+		{"newer", `{"schema_version": 4, "spec": {}}`, "schema_version 4 is newer than this gpcheck reads (3)"},
 		{"negative", `{"schema_version": -1}`, "bad schema_version"},
 		{"not json", `{"schema_version": 2,`, "read report"},
 		{"bad duration", `{"schema_version": 2, "spec": {"timeout": "soon"}}`, `"soon" is not a duration`},

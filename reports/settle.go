@@ -50,6 +50,7 @@ func (r *Report) Settle() {
 		perSpec[f.Spec]++
 		failing[f.Spec] = failing[f.Spec] || f.Severity.AtLeast(failOn)
 	}
+	r.GroupDefects()
 	for i := range r.Inconclusive {
 		if r.Inconclusive[i].ID == "" {
 			r.Inconclusive[i].ID = fmt.Sprintf("I%04d", i+1)

@@ -106,7 +106,7 @@ func TestRunCleanPasses(t *testing.T) {
 	if n := len(r.report["findings"].([]any)); n != 0 {
 		t.Errorf("%d findings on the clean system: %v", n, r.report["findings"])
 	}
-	if r.report["schema_version"].(float64) != 2 || r.report["verdict"] != "passed" {
+	if r.report["schema_version"].(float64) != 3 || r.report["verdict"] != "passed" {
 		t.Errorf("schema_version %v verdict %v", r.report["schema_version"], r.report["verdict"])
 	}
 	for _, want := range []string{"✓ passed", "completion  ✓ 100% (20/20 flows)", "verdict     PASSED"} {

@@ -19,7 +19,7 @@ import (
 func cmdRepro(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("repro", stderr)
 	dir := fs.String("report", "", "report folder (or its report.json) holding the finding")
-	id := fs.String("finding", "", "the finding's id, e.g. F0001")
+	id := fs.String("finding", "", "the finding's id (F0001), or a defect's (D1: its example finding)")
 	repeat := fs.Int("repeat", 1, "tries: rerun until the finding reproduces or this many runs pass")
 	reportDir := fs.String("report-dir", "", "folder for the replay's report (default: REPORT/repro-ID)")
 	userMode := fs.String("user-mode", "", "how test users are obtained, as for run (default: the report's; bypass reads $GPCHECK_BYPASS_KEY)")
@@ -100,8 +100,12 @@ func cmdRepro(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return exitError{exitFailed, nil}
 }
 
-// findFinding returns the finding of rep with id (case-insensitive).
+// findFinding returns the finding of rep with id (case-insensitive), or
+// the example finding of the defect with that id.
 func findFinding(rep *reports.Report, id string) (reports.Finding, error) {
+	if d, ok := rep.DefectByID(strings.ToUpper(id)); ok {
+		id = d.Example // a defect replays through its example
+	}
 	for _, f := range rep.Findings {
 		if strings.EqualFold(f.ID, id) {
 			return f, nil

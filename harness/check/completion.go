@@ -66,6 +66,7 @@ func Completion(out *load.Outcome, target float64) (reports.Completion, []report
 				Stage:    string(m.Failure.Stage),
 				Detail:   fmt.Sprintf("message %d (request %s): %s", m.Index, m.RequestID, m.Failure.Cause),
 				Evidence: requestTranscript(r, m.RequestID),
+				At:       m.Failure.At,
 			})
 		}
 	}

@@ -66,11 +66,33 @@ func Identity(out *load.Outcome) []reports.Finding {
 		if len(problems) == 0 {
 			continue
 		}
+		// What the users' findings share is which paths named someone
+		// other than the token's sub, not whom.
+		off := map[string]bool{}
+		for u, paths := range seen {
+			if u == id.TokenSub {
+				continue
+			}
+			for _, p := range paths {
+				if i := strings.Index(p, " #"); i >= 0 {
+					p = p[:i] // connection_established #1 → connection_established
+				}
+				off[p] = true
+			}
+		}
+		group := ""
+		if len(off) > 0 {
+			group = "one token, several users: " + strings.Join(keys(off), ", ") + " named another user than the token's sub"
+		}
 		ev := transcript(receivedLines(r, func(rec flow.Received) bool {
 			return rec.Frame.Type == established || own[rec.Frame.RequestID]
 		}))
 		for _, p := range problems {
-			findings = append(findings, reports.Finding{Kind: reports.KindIdentity, User: userLabel(r), VUser: r.Plan.Label(), Detail: p, Evidence: ev})
+			f := reports.Finding{Kind: reports.KindIdentity, User: userLabel(r), VUser: r.Plan.Label(), Detail: p, Evidence: ev}
+			if strings.HasPrefix(p, "one token, several users") {
+				f.Group = group
+			}
+			findings = append(findings, f)
 		}
 	}
 	return findings

@@ -75,7 +75,7 @@ func Isolation(out *load.Outcome) []reports.Finding {
 			}
 			l := leaks[o.user]
 			if l == nil {
-				l = &leak{kinds: map[string]bool{}, where: map[string]bool{}, markers: map[string]bool{}}
+				l = &leak{kinds: map[string]bool{}, where: map[string]bool{}, markers: map[string]bool{}, routes: map[string]bool{}}
 				leaks[o.user] = l
 			}
 			l.kinds[o.kind] = true
@@ -97,7 +97,11 @@ func Isolation(out *load.Outcome) []reports.Finding {
 		for _, rest := range r.REST {
 			seen := map[*leak]bool{}
 			for _, o := range markersIn(rest.Resp.Body, owner) {
-				if l := note(o, rest.Route+" answer"); l != nil && !seen[l] && len(l.rest) < 2 {
+				l := note(o, rest.Route+" answer")
+				if l != nil {
+					l.routes[rest.Route] = true
+				}
+				if l != nil && !seen[l] && len(l.rest) < 2 {
 					seen[l] = true
 					l.rest = append(l.rest, rest.Route+" → "+excerpt(rest.Resp.Body))
 				}
@@ -118,7 +122,7 @@ func Isolation(out *load.Outcome) []reports.Finding {
 				from = &flow.Result{Plan: otherShard[o]}
 				name = otherShard[o].Label() + " (another shard)"
 			}
-			findings = append(findings, reports.Finding{
+			f := reports.Finding{
 				Kind:   reports.KindIsolationLeak,
 				User:   userLabel(r),
 				VUser:  r.Plan.Label(),
@@ -126,7 +130,17 @@ func Isolation(out *load.Outcome) []reports.Finding {
 				Detail: fmt.Sprintf("received %s's data (%s) %d time(s), in %s",
 					name, strings.Join(keys(l.kinds), ", "), l.count, strings.Join(keys(l.where), "; ")),
 				Evidence: leakTranscript(from, r, l),
-			})
+				Count:    l.count,
+				// One defect per channel the data leaked through: a
+				// gateway's routing and a REST path are different causes.
+				Group: "another user's data in WebSocket frames",
+			}
+			if len(l.frames) > 0 {
+				f.At = r.Frames[l.frames[0]].Frame.At
+			} else {
+				f.Group = "another user's data in REST answers (" + strings.Join(keys(l.routes), ", ") + ")"
+			}
+			findings = append(findings, f)
 		}
 		findings = append(findings, missingOwnCanary(r, out.Events().Completed)...)
 	}
@@ -151,6 +165,8 @@ func missingOwnCanary(r *flow.Result, completed string) []reports.Finding {
 					VUser:    r.Plan.Label(),
 					Detail:   fmt.Sprintf("the answer to request %s lacks the user's own canary %s", m.RequestID, canary),
 					Evidence: requestTranscript(r, m.RequestID),
+					Group:    "an answer to the user's own request without the user's own canary",
+					At:       f.At,
 				})
 			}
 			break
@@ -193,6 +209,7 @@ func leakTranscript(owner, receiver *flow.Result, l *leak) []string {
 
 type leak struct {
 	kinds, where map[string]bool
+	routes       map[string]bool // REST routes that leaked
 	count        int
 	frames       []int // indexes into the receiver's Frames
 	rest         []string

@@ -98,6 +98,8 @@ type Failure struct {
 	// *client.BudgetError in its chain means the gateway sent more than
 	// gpcheck's budgets allow (see Budgets).
 	Err error `json:"-"`
+	// At is when the stage was found failed.
+	At time.Time `json:"at"`
 }
 
 // Protocol reports whether f is a violation of the WebSocket or framing
@@ -245,7 +247,7 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 		}
 		for _, m := range res.Messages {
 			if m.Failure == nil && len(m.Timings) == 0 {
-				m.Failure = &Failure{Stage: st, Cause: cause, Err: err}
+				m.Failure = &Failure{Stage: st, Cause: cause, Err: err, At: time.Now()}
 			}
 		}
 	}
@@ -367,7 +369,7 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 			if err != nil {
 				if p.Count == 0 || i+1 < p.Count {
 					next := d.newMessage(p, i+1)
-					next.Failure = &Failure{Stage: StageConnect, Cause: "reconnect after the connection dropped: " + err.Error(), Err: err}
+					next.Failure = &Failure{Stage: StageConnect, Cause: "reconnect after the connection dropped: " + err.Error(), Err: err, At: time.Now()}
 					res.mu.Lock()
 					res.Messages = append(res.Messages, next)
 					res.mu.Unlock()
@@ -588,12 +590,12 @@ func frameType(f client.Frame) string {
 func (d *Driver) message(ctx context.Context, conn *client.Conn, connN int, res *Result, m *Message, text, threadID string, afterFirst func() bool) {
 	t := d.Env.Target
 	fail := func(st Stage, format string, args ...any) {
-		m.Failure = &Failure{Stage: st, Cause: fmt.Sprintf(format, args...)}
+		m.Failure = &Failure{Stage: st, Cause: fmt.Sprintf(format, args...), At: time.Now()}
 	}
 	// failErr fails st with err behind the cause, so that a budget the
 	// gateway exceeded is reported as such, at the stage that was waiting.
 	failErr := func(st Stage, err error, cause string) {
-		m.Failure = &Failure{Stage: st, Cause: cause, Err: err}
+		m.Failure = &Failure{Stage: st, Cause: cause, Err: err, At: time.Now()}
 	}
 	sent := time.Now()
 	prof := t.Profile

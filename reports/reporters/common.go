@@ -109,6 +109,12 @@ func replayCommand(r *reports.Report) string {
 	if s.LabelFilter != "" {
 		args = append(args, "--label-filter", shellQuote(s.LabelFilter))
 	}
+	if s.CollideEvery != 0 {
+		args = append(args, "--collide-every", strconv.Itoa(s.CollideEvery))
+	}
+	if s.Churn != 0 {
+		args = append(args, "--churn", strconv.Itoa(s.Churn))
+	}
 	if s.MinCompletion != 100 {
 		args = append(args, "--min-completion", strconv.FormatFloat(s.MinCompletion, 'f', -1, 64))
 	}
@@ -120,6 +126,35 @@ func replayCommand(r *reports.Report) string {
 		}
 	}
 	return strings.Join(args, " ")
+}
+
+// defectWhat is what a defect is, in one line: its title, where it
+// happened, how many users it touched and, for a leak, the shape of who
+// received whose data. It holds values from the run: escape it for the
+// format it goes into.
+func defectWhat(d reports.Defect) string {
+	var parts []string
+	if d.Stage != "" {
+		parts = append(parts, "at "+d.Stage)
+	}
+	if d.Path != "" {
+		parts = append(parts, "on "+d.Path)
+	}
+	s := d.Title
+	if len(parts) > 0 {
+		s += " (" + strings.Join(parts, ", ") + ")"
+	}
+	if n := len(d.Users); n > 0 {
+		s += fmt.Sprintf(" — %d user(s)", n)
+	}
+	if len(d.Leaks) > 0 {
+		owners, receivers := map[string]bool{}, map[string]bool{}
+		for _, l := range d.Leaks {
+			owners[l.Owner], receivers[l.Receiver] = true, true
+		}
+		s += fmt.Sprintf("; %s: %d owner(s) → %d receiver(s)", d.Shape, len(owners), len(receivers))
+	}
+	return s
 }
 
 // shellSafe matches words a POSIX shell reads as themselves.

@@ -83,6 +83,15 @@ func Console(w io.Writer, r *reports.Report) {
 			fmt.Fprintf(w, "failures    by stage: %s\n", strings.Join(byStage, ", "))
 		}
 	}
+	if n := len(r.Defects); n > 0 {
+		fmt.Fprintf(w, "defects     %d, from %d finding(s); worst first (gpcheck repro --finding D1 replays the first)\n", n, len(r.Findings))
+		for _, d := range r.Defects[:min(n, consoleDefects)] {
+			fmt.Fprintf(w, "  %-4s %-8s %s ×%d: %s\n", d.ID, d.Severity, d.Kind, d.Count, format.Trim(format.OneLine(defectWhat(d)), 160))
+		}
+		if n > consoleDefects {
+			fmt.Fprintf(w, "  … %d more in report.html and report.json\n", n-consoleDefects)
+		}
+	}
 	if len(r.FindingsByKind) > 0 {
 		var kinds []string
 		for _, k := range format.SortedKeys(r.FindingsByKind) {
@@ -113,6 +122,9 @@ func Console(w io.Writer, r *reports.Report) {
 	}
 	fmt.Fprintf(w, "verdict     %s (seed %d)\n", strings.ToUpper(string(r.Verdict)), r.Spec.Seed)
 }
+
+// consoleDefects bounds the defects the console lists.
+const consoleDefects = 10
 
 // Percent formats a percentage without needless zeros, as every report
 // shows one: 100%, 95%, 99.99%. Rates reach it floored to two decimals

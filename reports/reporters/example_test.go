@@ -65,6 +65,14 @@ func ExampleMarkdown() {
 	// - **Target:** `local`
 	// - **Seed:** `7` · **duration** 1.5s
 	//
+	// ### Defects (1, from 1 findings)
+	//
+	// | Defect | Severity | Kind | Findings | What | Example |
+	// |---|---|---|---:|---|---|
+	// | `D1` | critical | `isolation_leak` | 1 | u0001 saw u0002's canary (api key \[redacted\]) — 1 user(s); one stray: 1 owner(s) → 1 receiver(s) | `F0001` |
+	//
+	// `gpcheck repro --finding D1` replays the first defect's example.
+	//
 	// ### Specs
 	//
 	// | State | Spec | Findings |
@@ -99,6 +107,8 @@ func ExampleConsole() {
 	//
 	// completion  ✓ 100% (2/2 flows), target 100%
 	// failure     rate below 77.64% at 95% confidence
+	// defects     1, from 1 finding(s); worst first (gpcheck repro --finding D1 replays the first)
+	//   D1   critical isolation_leak ×1: u0001 saw u0002's canary (api key sk-live-1234) — 1 user(s); one stray: 1 owner(s) → 1 receiver(s)
 	// findings    isolation_leak 1
 	// severity    critical 1
 	// verdict     FAILED (seed 7)

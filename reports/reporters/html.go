@@ -43,6 +43,7 @@ func HTML(r *reports.Report) ([]byte, error) {
 		RunSpec:     specRows(r.Spec),
 		Replay:      replayCommand(r),
 		Matrix:      matrixView(r.TokenMatrix),
+		Defects:     defectViews(r),
 	}
 	if !r.StartedAt.IsZero() {
 		v.Started = r.StartedAt.UTC().Format(time.RFC3339)
@@ -80,6 +81,101 @@ type htmlView struct {
 	RunSpec     []specRow
 	Replay      string
 	Matrix      *matrixTable
+	Defects     []defectView
+}
+
+// defectView is one defect as the page shows it: with its example
+// finding and, for a leak, who received whose data as a matrix.
+type defectView struct {
+	reports.Defect
+	What                string
+	FirstSeen, LastSeen string
+	Example             *reports.Finding
+	Leaks               *leakMatrix
+}
+
+// leakMatrix is an isolation leak's owners (columns) × receivers (rows):
+// a broadcast fills it, a pairwise collision draws a permutation, a
+// stray frame is one cell.
+type leakMatrix struct {
+	Owners []string
+	Rows   []leakRow
+	// Cut says how much was left out of a matrix too large to draw.
+	Cut string
+}
+
+type leakRow struct {
+	Receiver string
+	Cells    []leakCell
+}
+
+type leakCell struct {
+	Count int
+	Class string
+}
+
+// maxLeakAxis bounds the owners and the receivers a matrix draws.
+const maxLeakAxis = 60
+
+func defectViews(r *reports.Report) []defectView {
+	byID := map[string]*reports.Finding{}
+	for i := range r.Findings {
+		byID[r.Findings[i].ID] = &r.Findings[i]
+	}
+	var out []defectView
+	for _, d := range r.Defects {
+		v := defectView{Defect: d, What: defectWhat(d), Example: byID[d.Example], Leaks: leakMatrixOf(d.Leaks)}
+		if d.FirstSeen != nil {
+			v.FirstSeen = d.FirstSeen.UTC().Format("15:04:05.000")
+		}
+		if d.LastSeen != nil {
+			v.LastSeen = d.LastSeen.UTC().Format("15:04:05.000")
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+func leakMatrixOf(leaks []reports.Leak) *leakMatrix {
+	if len(leaks) == 0 {
+		return nil
+	}
+	count := map[[2]string]int{}
+	owners, receivers := map[string]bool{}, map[string]bool{}
+	for _, l := range leaks {
+		count[[2]string{l.Owner, l.Receiver}] += l.Count
+		owners[l.Owner], receivers[l.Receiver] = true, true
+	}
+	m := &leakMatrix{Owners: format.SortedKeys(owners)}
+	rs := format.SortedKeys(receivers)
+	if len(m.Owners) > maxLeakAxis || len(rs) > maxLeakAxis {
+		m.Cut = fmt.Sprintf("the first %d of %d owners and %d of %d receivers are drawn; report.json lists every pair",
+			min(len(m.Owners), maxLeakAxis), len(m.Owners), min(len(rs), maxLeakAxis), len(rs))
+		m.Owners = m.Owners[:min(len(m.Owners), maxLeakAxis)]
+		rs = rs[:min(len(rs), maxLeakAxis)]
+	}
+	for _, rc := range rs {
+		row := leakRow{Receiver: rc}
+		for _, o := range m.Owners {
+			n := count[[2]string{o, rc}]
+			c := leakCell{Count: n}
+			switch {
+			case o == rc:
+				c.Class = "self"
+			case n == 0:
+				c.Class = "none"
+			case n == 1:
+				c.Class = "l1"
+			case n < 5:
+				c.Class = "l2"
+			default:
+				c.Class = "l3"
+			}
+			row.Cells = append(row.Cells, c)
+		}
+		m.Rows = append(m.Rows, row)
+	}
+	return m
 }
 
 type stageRow struct {
@@ -324,6 +420,14 @@ table.matrix td:nth-child(2){overflow-wrap:normal;min-width:11em}
 .finding .detail{margin:.3em 0}
 .meta{color:#57606a}
 .empty{color:#57606a;font-style:italic}
+table.leaks{width:auto;border-collapse:collapse;font-size:10px}
+table.leaks th,table.leaks td{padding:0;border:1px solid #eaeef2;width:14px;height:14px;text-align:center}
+table.leaks thead th{writing-mode:vertical-rl;transform:rotate(180deg);height:auto;padding:2px 0;font-weight:normal}
+table.leaks tbody th{white-space:nowrap;padding:0 4px;width:auto;text-align:right;font-weight:normal}
+.leaklegend .l1{background:#ffb8b0}.leaklegend .l2{background:#ff6a5c}.leaklegend .l3{background:#a40e26}.leaklegend .self{background:#eaeef2}
+table.leaks td.self{background:#eaeef2}table.leaks td.l1{background:#ffb8b0}table.leaks td.l2{background:#ff6a5c}table.leaks td.l3{background:#a40e26}
+.defect{border:2px solid #cf222e;border-radius:6px;padding:8px 12px;margin:.8em 0}
+.defect h3{font-size:1.05em;margin:0 0 .3em}
 svg{max-width:100%;height:auto}
 svg text{font:11px system-ui,sans-serif;fill:#57606a}
 svg .grid{stroke:#d0d7de;stroke-width:1}
@@ -342,6 +446,37 @@ svg .axis{stroke:#57606a;stroke-width:1}
 {{- end}}
 <p>{{.R.Tool.Name}} {{.R.Tool.Version}} · {{.R.Target.Kind}} target · seed {{.R.Spec.Seed}}{{if .Started}} · started {{.Started}}{{end}} · {{.Duration}}</p>
 </header>
+
+{{- if .Defects}}
+<h2>Defects</h2>
+<p>{{len .Defects}} defect(s) from {{len .R.Findings}} finding(s): findings that share a kind, spec, stage or path and what happened are one defect, worst first. <code>gpcheck repro --finding D1</code> replays a defect's example.</p>
+{{- range $i, $d := .Defects}}
+<section class="defect" id="{{.ID}}">
+<h3>{{.ID}} <code>{{.Kind}}</code> <span class="sev sev-{{.Severity}}">{{.Severity}}</span> × {{.Count}}</h3>
+<p class="detail">{{.What}}</p>
+<div class="meta">spec: {{.Spec}}{{if .FirstSeen}} · first seen {{.FirstSeen}}, last {{.LastSeen}} (UTC){{end}}{{if .Example}} · example {{.Example.ID}}{{end}}</div>
+{{- with .Leaks}}
+<p>Who received whose data: owners across, receivers down; a cell counts the frames or answers that carried the owner's data (hover for the count).{{if .Cut}} ({{.Cut}}){{end}}</p>
+<p class="legend leaklegend"><span class="l1"></span>1<span class="l2"></span>2–4<span class="l3"></span>5 or more<span class="self"></span>the receiver itself</p>
+<div class="wide">
+<table class="leaks">
+<thead><tr><th></th>{{range .Owners}}<th>{{.}}</th>{{end}}</tr></thead>
+<tbody>
+{{- range .Rows}}
+<tr><th>{{.Receiver}}</th>{{range .Cells}}<td class="{{.Class}}"{{if .Count}} title="{{.Count}}"{{end}}></td>{{end}}</tr>
+{{- end}}
+</tbody>
+</table>
+</div>
+{{- end}}
+{{- with .Example}}{{if .Evidence}}
+<details{{if lt $i 3}} open{{end}}><summary>example {{.ID}}: {{.Detail}}</summary>
+<pre class="transcript">{{range .Evidence}}<span class="step">{{.}}</span>{{end}}</pre>
+</details>
+{{- end}}{{end}}
+</section>
+{{- end}}
+{{- end}}
 
 <h2>Stages: failures and latency</h2>
 {{- if .Stages}}
@@ -404,7 +539,7 @@ svg .axis{stroke:#57606a;stroke-width:1}
 {{- range $i, $f := .R.Findings}}
 <section class="finding" id="{{.ID}}">
 <h3>{{.ID}} <code>{{.Kind}}</code>{{if .Severity}} <span class="sev sev-{{.Severity}}">{{.Severity}}</span>{{end}}</h3>
-<div class="meta">spec: {{.Spec}}{{if .User}} · user: <code>{{.User}}</code>{{end}}{{if .Others}} · involves: {{range $j, $o := .Others}}{{if $j}}, {{end}}<code>{{$o}}</code>{{end}}{{end}}{{if .Stage}} · stage: <code>{{.Stage}}</code>{{end}}{{if .Path}} · path: <code>{{.Path}}</code>{{end}}</div>
+<div class="meta">{{if .Defect}}defect {{.Defect}} · {{end}}spec: {{.Spec}}{{if .User}} · user: <code>{{.User}}</code>{{end}}{{if .Others}} · involves: {{range $j, $o := .Others}}{{if $j}}, {{end}}<code>{{$o}}</code>{{end}}{{end}}{{if .Stage}} · stage: <code>{{.Stage}}</code>{{end}}{{if .Path}} · path: <code>{{.Path}}</code>{{end}}</div>
 <p class="detail">{{.Detail}}</p>
 {{- if .Evidence}}
 <details{{if lt $i 10}} open{{end}}><summary>transcript, {{len .Evidence}} step(s)</summary>

@@ -57,6 +57,20 @@ func Markdown(r *reports.Report) ([]byte, error) {
 	}
 	p("\n- **Seed:** %s · **duration** %s\n", mdCode(strconv.FormatUint(r.Spec.Seed, 10)), millis(r.DurationMS))
 
+	if n := len(r.Defects); n > 0 {
+		shown := min(n, mdFindings)
+		p("\n### Defects (%d, from %d findings)\n\n", n, len(r.Findings))
+		p("| Defect | Severity | Kind | Findings | What | Example |\n|---|---|---|---:|---|---|\n")
+		for _, d := range r.Defects[:shown] {
+			p("| %s | %s | %s | %d | %s | %s |\n", mdCode(d.ID), mdText(string(d.Severity)), mdCode(string(d.Kind)), d.Count,
+				mdText(trim(oneLine(defectWhat(d)), mdDetailMax)), mdCode(d.Example))
+		}
+		if shown < n {
+			p("\n%d more in `report.json` and `report.html`.\n", n-shown)
+		}
+		p("\n`gpcheck repro --finding D1` replays the first defect's example.\n")
+	}
+
 	if len(r.Specs) > 0 {
 		p("\n### Specs\n\n| State | Spec | Findings |\n|---|---|---:|\n")
 		for _, sp := range sortedSpecs(r.Specs) {

@@ -26,10 +26,11 @@ func TestMarkdownSections(t *testing.T) {
 			report: fixture.Failing(),
 			want: []string{"## ❌ gpcheck: failed", "below target", "### Failures by stage", "| `first_event` | 2 | 40 |",
 				"### Findings by kind", "| `isolation_leak` | 4 |", "### Findings (first 10 of 12)", "2 more in",
+				"### Defects (10, from 12 findings)", "| `D1` | critical | `isolation_leak` | 2 | another user's data in WebSocket frames (at stream) — 2 user(s); pairwise",
 				"--fault ws-route-by-short-id --fault drop-events",
 				"--label-filter '!websocket && (golden-path || isolation || identity)'"},
 			// Markup in a detail is shown, not rendered.
-			not: []string{"<b>", "[profile](http", "| `login` |", "F0011"},
+			not: []string{"<b>", "[profile](http", "| `login` |", "| `F0011` | `token_accepted`"},
 		},
 		{
 			name:   "interrupted",

@@ -166,7 +166,7 @@ func TestJSONReadsBack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.HasSuffix(b, []byte("}\n")) || !bytes.HasPrefix(b, []byte("{\n  \"schema_version\": 2,\n")) {
+		if !bytes.HasSuffix(b, []byte("}\n")) || !bytes.HasPrefix(b, []byte("{\n  \"schema_version\": 3,\n")) {
 			t.Errorf("%s: report.json is not indented JSON ending in a newline", fx.Name)
 		}
 		got, err := reports.ReadJSON(b)
