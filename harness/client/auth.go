@@ -24,19 +24,25 @@ type Session struct {
 
 // Field returns the string at a dotted path ("user.id") of a JSON
 // object, or "".
+//
+// Each level is read as a map of its keys to slices of raw (see alias),
+// so the values it passes over (a login answer's tokens, say) are not
+// copied.
 func Field(raw []byte, path string) string {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return ""
-	}
+	v := raw
 	for _, k := range strings.Split(path, ".") {
-		m, ok := v.(map[string]any)
-		if !ok {
+		var m map[string]alias
+		if json.Unmarshal(v, &m) != nil {
 			return ""
 		}
-		v = m[k]
+		if v = m[k]; v == nil {
+			return ""
+		}
 	}
-	s, _ := v.(string)
+	var s string
+	if json.Unmarshal(v, &s) != nil {
+		return ""
+	}
 	return s
 }
 

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -48,8 +49,6 @@ type DialOptions struct {
 	Header http.Header
 	// Subprotocols adds offered subprotocols after the auth ones.
 	Subprotocols []string
-	// Buffer is how many received frames may wait unread; 0 means 64.
-	Buffer int
 	// Budgets bound what the connection accepts from the server; zero
 	// fields mean the defaults (see Budgets).
 	Budgets Budgets
@@ -103,15 +102,92 @@ type Frame struct {
 	Err error `json:"-"`
 }
 
+// wireFrame is what readLoop decodes a frame into: Frame's envelope, with
+// Data aliasing the frame's own bytes instead of a copy of them.
+type wireFrame struct {
+	Type         interned `json:"type"`
+	RunID        interned `json:"run_id"`
+	ThreadID     interned `json:"thread_id"`
+	RequestID    interned `json:"request_id"`
+	UserID       interned `json:"user_id"`
+	ConnectionID interned `json:"connection_id"`
+	ToolName     interned `json:"tool_name"`
+	AgentName    interned `json:"agent_name"`
+	Timestamp    int64    `json:"timestamp"`
+	Data         alias    `json:"data"`
+}
+
+// newWireFrame returns a wireFrame whose strings share tab.
+func newWireFrame(tab map[string]string) wireFrame {
+	return wireFrame{Type: interned{tab: tab}, RunID: interned{tab: tab}, ThreadID: interned{tab: tab}, RequestID: interned{tab: tab},
+		UserID: interned{tab: tab}, ConnectionID: interned{tab: tab}, ToolName: interned{tab: tab}, AgentName: interned{tab: tab}}
+}
+
+// maxInterned bounds a connection's intern table: a server that names a
+// new id in every frame gets plain strings past it.
+const maxInterned = 256
+
+// interned is a JSON string decoded through a connection's table of the
+// strings it has seen: the five events of a run repeat its type, run,
+// thread, request, user and agent, and every frame is kept for the
+// checks, so each is stored once per connection rather than once per
+// frame.
+type interned struct {
+	s   string
+	tab map[string]string
+}
+
+// UnmarshalJSON reads a JSON string (null leaves it empty). A string
+// without escapes is looked up as it is; one with escapes is decoded by
+// encoding/json and not interned.
+func (v *interned) UnmarshalJSON(b []byte) error {
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0 {
+		if s, ok := v.tab[string(b[1:len(b)-1])]; ok {
+			v.s = s
+			return nil
+		}
+		v.s = string(b[1 : len(b)-1])
+		if v.tab != nil && len(v.tab) < maxInterned {
+			v.tab[v.s] = v.s
+		}
+		return nil
+	}
+	if string(b) == "null" {
+		v.s = ""
+		return nil
+	}
+	return json.Unmarshal(b, &v.s)
+}
+
+// alias is a json.RawMessage that keeps the slice of the input it is given
+// instead of copying it. encoding/json hands an Unmarshaler a slice of
+// the document being decoded; readLoop decodes each frame's own buffer,
+// which Frame.Raw keeps unchanged for the frame's life, so the alias
+// stays valid. (TestFrameDataAliasesRaw checks that it does.)
+type alias []byte
+
+// UnmarshalJSON keeps b, which must outlive the alias (see alias).
+func (a *alias) UnmarshalJSON(b []byte) error {
+	*a = b
+	return nil
+}
+
 // Conn is an open WebSocket connection to the gateway. A background reader
 // receives every frame as soon as it arrives, so timing is measured at
 // arrival and frames are never lost while the caller is busy. The reader
 // holds the connection to its Budgets: a frame over a budget is dropped,
-// the connection is closed, and Next and Err return a *BudgetError.
+// the connection is closed, and Next and Err return a *BudgetError. The
+// budgets also bound the frames waiting unread, which is why the queue
+// needs no bound of its own.
 type Conn struct {
-	ws     *websocket.Conn
-	frames chan Frame
-	done   chan struct{}
+	ws *websocket.Conn
+	// queue[head:] are the frames received and not yet read; ready has
+	// room for one wake-up of a waiting Next.
+	qmu   sync.Mutex
+	queue []Frame
+	head  int
+	ready chan struct{}
+	done  chan struct{}
 	// closeErr is the reader's terminal error, valid after done is closed.
 	closeErr error
 	wmu      sync.Mutex
@@ -154,12 +230,9 @@ func Dial(ctx context.Context, wsURL, token string, opts DialOptions) (*Conn, er
 	}
 	b := opts.Budgets.WithDefaults()
 	ws.SetReadLimit(b.MaxFrameBytes)
-	buf := opts.Buffer
-	if buf <= 0 {
-		buf = 64
-	}
 	rctx, cancel := context.WithCancel(context.Background())
-	c := &Conn{ws: ws, frames: make(chan Frame, buf), done: make(chan struct{}), cancel: cancel, meter: newMeter(b)}
+	c := &Conn{ws: ws, ready: make(chan struct{}, 1), done: make(chan struct{}), cancel: cancel, meter: newMeter(b),
+		queue: make([]Frame, 0, 4)} // a burst of a run's events, usually, before Next takes them
 	go c.readLoop(rctx)
 	return c, nil
 }
@@ -175,7 +248,11 @@ func (c *Conn) BeginRun() { c.meter.beginRun() }
 
 func (c *Conn) readLoop(ctx context.Context) {
 	defer close(c.done)
-	defer close(c.frames)
+	// Decoded in place, then copied into the queue: one of each on the
+	// heap per connection, not one per frame.
+	var f Frame
+	tab := make(map[string]string, 16) // a run's strings, without regrowing
+	w := newWireFrame(tab)
 	for {
 		typ, b, err := c.ws.Read(ctx)
 		if err != nil {
@@ -196,35 +273,66 @@ func (c *Conn) readLoop(ctx context.Context) {
 			_ = c.ws.CloseNow()
 			return
 		}
-		f := Frame{Raw: b, At: at}
+		f = Frame{Raw: b, At: at}
 		if typ != websocket.MessageText {
 			f.Err = errors.New("binary frame")
 		} else if !utf8.Valid(b) {
 			f.Err = ErrInvalidUTF8
-		} else if err := json.Unmarshal(b, &f); err != nil {
+		} else if err := json.Unmarshal(b, &w); err != nil {
 			f.Err = fmt.Errorf("invalid JSON frame: %w", err)
+		} else {
+			f.Type, f.RunID, f.ThreadID, f.RequestID, f.UserID = w.Type.s, w.RunID.s, w.ThreadID.s, w.RequestID.s, w.UserID.s
+			f.ConnectionID, f.ToolName, f.AgentName, f.Timestamp, f.Data = w.ConnectionID.s, w.ToolName.s, w.AgentName.s, w.Timestamp, json.RawMessage(w.Data)
 		}
+		w = newWireFrame(tab)
+		c.qmu.Lock()
+		c.queue = append(c.queue, f)
+		c.qmu.Unlock()
 		select {
-		case c.frames <- f:
-		case <-ctx.Done():
-			c.closeErr = ctx.Err()
-			return
+		case c.ready <- struct{}{}:
+		default: // a wake-up is already pending
 		}
 	}
+}
+
+// pop returns the oldest unread frame, if any.
+func (c *Conn) pop() (Frame, bool) {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	if c.head == len(c.queue) {
+		return Frame{}, false
+	}
+	f := c.queue[c.head]
+	c.queue[c.head] = Frame{}
+	c.head++
+	if c.head == len(c.queue) {
+		c.queue, c.head = c.queue[:0], 0 // reuse the array for the next frames
+	}
+	return f, true
 }
 
 // Next returns the next frame, waiting at most until ctx is done. When the
 // connection has ended it returns a *ClosedError, or a *BudgetError when
 // gpcheck closed it because the server exceeded a budget.
 func (c *Conn) Next(ctx context.Context) (Frame, error) {
-	select {
-	case f, ok := <-c.frames:
-		if !ok {
-			return Frame{}, c.closed()
+	for {
+		if f, ok := c.pop(); ok {
+			return f, nil
 		}
-		return f, nil
-	case <-ctx.Done():
-		return Frame{}, ctx.Err()
+		select {
+		case <-c.done:
+			if f, ok := c.pop(); ok { // the last frames before the end
+				return f, nil
+			}
+			return Frame{}, c.closed()
+		default:
+		}
+		select {
+		case <-c.ready:
+		case <-c.done:
+		case <-ctx.Done():
+			return Frame{}, ctx.Err()
+		}
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gpcheck/gpcheck/harness"
 	"github.com/gpcheck/gpcheck/harness/client"
@@ -224,7 +225,9 @@ type Driver struct {
 // an error: every failure is recorded in the result, attributed to a stage.
 // It returns when every message has finished or ctx is done.
 func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
-	res := &Result{Plan: p}
+	// Room for what a flow receives without a second connection: the
+	// greeting and the five events of each message (more grows as needed).
+	res := &Result{Plan: p, Frames: make([]Received, 0, 1+5*max(1, p.Count))}
 	if c := p.Churn; c != nil {
 		// Whatever happens to this flow, its partner must not wait for
 		// it longer than it lasts.
@@ -298,9 +301,9 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 			drain(context.Background(), conn, res, connN)
 		}
 	}()
-	var extra sync.WaitGroup
 	var c2 *client.Conn
 	if p.ExtraConnection {
+		var extra sync.WaitGroup
 		c2, err = d.connect(ctx, res, 1, d.method(client.AuthSubprotocol))
 		if err != nil {
 			failAll(StageConnect, err, "second connection: "+err.Error())
@@ -599,17 +602,12 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, connN int, res 
 	}
 	sent := time.Now()
 	prof := t.Profile
-	raw, err := json.Marshal(map[string]any{"type": prof.UserMessageType,
-		"payload": map[string]string{prof.MessageField: text, "thread_id": threadID, "request_id": m.RequestID}})
-	if err != nil {
-		fail(StageSend, "encode user_message: %v", err)
-		return
-	}
+	raw := userMessage(prof.UserMessageType, prof.MessageField, text, threadID, m.RequestID)
 	res.mu.Lock()
 	res.Sent = append(res.Sent, Sent{Conn: connN, At: sent, Raw: raw})
 	res.mu.Unlock()
 	sctx, cancel := context.WithTimeout(ctx, t.RequestTimeout)
-	err = conn.SendRaw(sctx, raw, false)
+	err := conn.SendRaw(sctx, raw, false)
 	cancel()
 	if err != nil {
 		failErr(StageSend, err, err.Error())
@@ -734,6 +732,50 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, connN int, res 
 		return
 	}
 	m.Timings[StageHistory] = time.Since(hstart)
+}
+
+// userMessage encodes the user_message frame: {"type": typ, "payload":
+// {field: text, "thread_id": …, "request_id": …}}, names from the profile.
+// Written by hand because every flow sends one and a map per frame is the
+// harness's largest cost over a bare client.
+func userMessage(typ, field, text, threadID, requestID string) []byte {
+	b := make([]byte, 0, 64+len(typ)+len(field)+len(text)+len(threadID)+len(requestID))
+	b = append(b, `{"type":`...)
+	b = appendJSONString(b, typ)
+	b = append(b, `,"payload":{`...)
+	b = appendJSONString(b, field)
+	b = append(b, ':')
+	b = appendJSONString(b, text)
+	b = append(b, `,"thread_id":`...)
+	b = appendJSONString(b, threadID)
+	b = append(b, `,"request_id":`...)
+	b = appendJSONString(b, requestID)
+	return append(b, "}}"...)
+}
+
+// appendJSONString appends s as a JSON string, as encoding/json writes it
+// (without its HTML escaping, which a frame does not need).
+func appendJSONString(b []byte, s string) []byte {
+	if !utf8.ValidString(s) {
+		q, _ := json.Marshal(s) // replaces invalid bytes with U+FFFD
+		return append(b, q...)
+	}
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		case c == 0xe2 && i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xa8 || s[i+2] == 0xa9):
+			b = append(b, '\\', 'u', '2', '0', '2', hex[s[i+2]&0xf]) // U+2028, U+2029
+			i += 2
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
 }
 
 // blank reports whether an id is missing, null, empty or only spaces.

@@ -114,7 +114,11 @@ func BenchmarkRawClient(b *testing.B) {
 		if _, _, err := c.Read(ctx); err != nil { // connection_established
 			b.Fatal(err)
 		}
-		msg, _ := json.Marshal(map[string]any{"type": "user_message", "payload": map[string]string{"message": "hello", "request_id": "r"}})
+		// The very message the driver sends for the same plan, so that
+		// both benchmarks make the services do the same work.
+		p := &flow.Plan{Index: i, Tag: "bench", Count: 1}
+		text, _, requestID := p.MessageAt(0)
+		msg, _ := json.Marshal(map[string]any{"type": "user_message", "payload": map[string]string{"message": text, "thread_id": "", "request_id": requestID}})
 		if err := c.Write(ctx, websocket.MessageText, msg); err != nil {
 			b.Fatal(err)
 		}

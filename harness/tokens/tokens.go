@@ -5,6 +5,7 @@
 package tokens
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -57,16 +58,62 @@ func decodeSegment(seg string) (map[string]any, error) {
 }
 
 // Subject returns the token's sub claim, unverified.
+//
+// Every flow reads one, so the common case (one "sub" key, spelled so,
+// and no other key that encoding/json would fold onto it) decodes into a
+// one-field struct instead of a map of every claim; anything else takes
+// the map, whose reading is exact. (encoding/json also folds 'ſ' and the
+// Kelvin sign onto ASCII letters: a payload that is not all ASCII takes
+// the map too.)
 func Subject(token string) (string, error) {
-	c, err := Claims(token)
+	_, p, _, err := Parts(token)
 	if err != nil {
 		return "", err
 	}
-	sub, ok := c["sub"].(string)
-	if !ok || sub == "" {
+	b, err := b64.DecodeString(strings.TrimRight(p, "="))
+	if err != nil {
+		return "", fmt.Errorf("segment is not base64url: %w", err)
+	}
+	var sub string
+	if ascii(b) && bytes.Count(b, []byte(`"sub"`)) == 1 && countFold(b, `"sub"`) == 1 {
+		var c struct {
+			Sub json.RawMessage `json:"sub"`
+		}
+		if err := json.Unmarshal(b, &c); err != nil {
+			return "", fmt.Errorf("segment is not a JSON object: %w", err)
+		}
+		_ = json.Unmarshal(c.Sub, &sub) // not a string: sub stays ""
+	} else {
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			return "", fmt.Errorf("segment is not a JSON object: %w", err)
+		}
+		sub, _ = m["sub"].(string)
+	}
+	if sub == "" {
 		return "", errors.New("token has no string sub claim")
 	}
 	return sub, nil
+}
+
+func ascii(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// countFold counts the ASCII case-insensitive occurrences of word in b.
+func countFold(b []byte, word string) int {
+	n := 0
+	for i := 0; i+len(word) <= len(b); i++ {
+		if bytes.EqualFold(b[i:i+len(word)], []byte(word)) {
+			n++
+		}
+	}
+	return n
 }
 
 // WithClaims returns token with the given claims replaced in its payload

@@ -2,6 +2,7 @@ package tokens
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -61,5 +62,36 @@ func TestFingerprintHidesToken(t *testing.T) {
 	}
 	if Fingerprint("garbage") == Fingerprint("garbage2") {
 		t.Error("different tokens, same fingerprint")
+	}
+}
+
+// TestSubjectReadsExactly checks Subject's fast path against the exact
+// reading of every claim: the same sub, or the same refusal.
+func TestSubjectReadsExactly(t *testing.T) {
+	payloads := []string{
+		`{"sub":"u1","exp":1}`,
+		`{"sub":"u1","SUB":"u2"}`,
+		`{"SUB":"u2","sub":"u1"}`,
+		`{"Sub":"u2"}`,
+		`{"ſub":"u2","sub":"u1"}`,
+		`{"sub":"u1","ſub":"u2"}`,
+		`{"aud":"sub","sub":"u1"}`,
+		`{"sub":1}`,
+		`{"sub":""}`,
+		`{"sub":"a","sub":"b"}`,
+		`{}`,
+		`[]`,
+	}
+	for _, p := range payloads {
+		tok := "e30." + base64.RawURLEncoding.EncodeToString([]byte(p)) + ".sig"
+		var want string
+		var m map[string]any
+		if json.Unmarshal([]byte(p), &m) == nil {
+			want, _ = m["sub"].(string)
+		}
+		got, err := Subject(tok)
+		if got != want || (err == nil) != (want != "") {
+			t.Errorf("%s: Subject = %q, %v; want %q", p, got, err, want)
+		}
 	}
 }
