@@ -179,6 +179,9 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 			fmt.Fprintf(opts.Log, "gpcheck: %v\n", err)
 		}
 	}()
+	if sys.ImageDigests != nil || sys.ComposeHashes != nil {
+		spec.ImageDigests, spec.ComposeHashes = sys.ImageDigests, sys.ComposeHashes
+	}
 	secrets := append([]string(nil), sys.Secrets...)
 	target, more, err := prepare(sys.Target, spec, opts.Getenv)
 	if err != nil {

@@ -37,6 +37,10 @@ type System struct {
 	// Controller, when set, lets the resilience specs stop, pause and cut
 	// off the services.
 	Controller check.Controller
+	// ImageDigests and ComposeHashes, when set, are what the target ran
+	// and read (image ids by service, file hashes by path); Run records
+	// them in the report's spec, so that a replay runs the same images.
+	ImageDigests, ComposeHashes map[string]string
 	// close releases what Start made; nil for nothing.
 	close func(ctx context.Context, reportDir string) error
 }
@@ -55,6 +59,7 @@ func targets() map[string]Target {
 	return map[string]Target{
 		"local":      localTarget{},
 		"containers": containersTarget{},
+		"compose":    composeTarget{},
 		"remote":     remoteTarget{},
 	}
 }

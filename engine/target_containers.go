@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gpcheck/gpcheck/engine/containers"
@@ -33,17 +36,31 @@ func (containersTarget) Start(ctx context.Context, spec Spec, env Environment) (
 	started := time.Now()
 	runID := containers.NewRunID()
 	fmt.Fprintf(env.Log, "starting the reference services in containers (run %s)…\n", runID)
-	d, err := containers.Start(ctx, containers.Options{Faults: set, Images: images, RunID: runID})
-	if err != nil {
+	if len(spec.ImageDigests) > 0 {
+		fmt.Fprintf(env.Log, "replaying the recorded images: %s\n", digestsText(spec.ImageDigests))
+	}
+	d, err := containers.Start(ctx, containers.Options{Faults: set, Images: images, RunID: runID, Pins: spec.ImageDigests})
+	var missing *containers.MissingImageError
+	switch {
+	case errors.As(err, &missing):
+		return nil, &SetupError{missing}
+	case err != nil:
 		return nil, &UnreachableError{fmt.Errorf("start the containers target: %w", err)}
 	}
 	fmt.Fprintf(env.Log, "containers up in %s (run %s)\n", time.Since(started).Round(100*time.Millisecond), d.RunID)
+	for _, s := range slices.Sorted(maps.Keys(spec.ImageDigests)) {
+		if now := d.Digests()[s]; now != spec.ImageDigests[s] {
+			fmt.Fprintf(env.Log, "note: %s runs %.19s…, not the recorded %.19s…: that image was built for its run and removed with it, so it was built again from the source\n",
+				s, now, spec.ImageDigests[s])
+		}
+	}
 	target := d.Target
 	target.Policy = referencePolicy()
 	return &System{
-		Target:     target,
-		Secrets:    d.Secrets(),
-		Controller: d,
+		Target:       target,
+		Secrets:      d.Secrets(),
+		Controller:   d,
+		ImageDigests: d.Digests(),
 		close: func(ctx context.Context, reportDir string) error {
 			var errs []error
 			if reportDir != "" {
@@ -77,6 +94,16 @@ func imagesOf(m map[string]string) (containers.Images, error) {
 		}
 	}
 	return im, nil
+}
+
+// digestsText lists image digests by service, shortened, for a progress
+// line.
+func digestsText(m map[string]string) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s=%.19s…", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // redactFiles rewrites every file in dir printable and redacted: the

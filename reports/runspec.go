@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -17,7 +18,7 @@ import (
 // It never holds a secret: secrets come from the environment or from the
 // files it names.
 type RunSpec struct {
-	// Target is the kind of target: local, containers or remote.
+	// Target is the kind of target: local, containers, compose or remote.
 	Target string `json:"target" yaml:"target"`
 	// Faults are fault modes of the reference services (local and
 	// containers targets).
@@ -25,6 +26,35 @@ type RunSpec struct {
 	// Images are prebuilt images for the containers target, by service
 	// (auth, backend, ws); empty builds one from this repository.
 	Images map[string]string `json:"images,omitempty" yaml:"images"`
+	// ComposeFiles are the Compose files of the compose target, merged in
+	// order as `docker compose -f A -f B` merges them.
+	ComposeFiles []string `json:"compose_files,omitempty" yaml:"compose_files"`
+	// Roles says which Compose service plays each role (auth, backend, ws),
+	// as SERVICE or SERVICE:PORT (the container port, when the service
+	// declares several); one service may play several roles.
+	Roles map[string]string `json:"roles,omitempty" yaml:"roles"`
+	// EnvFile is the compose target's variable file (`docker compose
+	// --env-file`); empty reads the .env beside the first Compose file, if
+	// any. Its values stay out of every report: only its path and hash are
+	// recorded.
+	EnvFile string `json:"env_file,omitempty" yaml:"env_file"`
+	// ComposeProfiles are the Compose profiles to activate.
+	ComposeProfiles []string `json:"compose_profiles,omitempty" yaml:"compose_profiles"`
+	// Build builds the services that have a build: section, locally (the
+	// compose target never pulls).
+	Build bool `json:"build,omitempty" yaml:"build"`
+	// SigningKeyVar names the variable of EnvFile (or a GPCHECK_*
+	// environment variable) that holds the system's signing key, read in
+	// SigningKeyFormat, for the compose target's keyed token cases.
+	SigningKeyVar string `json:"signing_key_var,omitempty" yaml:"signing_key_var"`
+	// ImageDigests are the images a containers or compose run ran, by
+	// service, as image ids (sha256:…). A run records them; a replay
+	// (repro, --rerun-failed) runs the same images again by them.
+	ImageDigests map[string]string `json:"image_digests,omitempty" yaml:"-"`
+	// ComposeHashes are the sha256 of the files a compose run read (the
+	// Compose files, the env file, the services' env_file files), by
+	// path, so that a replay can tell when they changed.
+	ComposeHashes map[string]string `json:"compose_hashes,omitempty" yaml:"-"`
 
 	// AuthURL, BackendURL and WSURL locate a remote target.
 	AuthURL    string `json:"auth_url,omitempty" yaml:"auth_url"`
@@ -167,18 +197,41 @@ func (s RunSpec) Validate() error {
 	case "local", "containers":
 		for _, flag := range []string{"auth-url", "backend-url", "ws-url", "signing-key-file", "profile", "ca-file"} {
 			if remoteOnly[flag] != "" {
-				return fmt.Errorf("--%s needs --target remote", flag)
+				return fmt.Errorf("--%s needs --target %s", flag, remoteOr(flag))
 			}
 		}
 	case "remote":
 		if len(s.Faults) > 0 {
 			return errors.New("--fault works only with --target local or containers")
 		}
+	case "compose":
+		for _, flag := range []string{"auth-url", "backend-url", "ws-url", "ca-file"} {
+			if remoteOnly[flag] != "" {
+				return fmt.Errorf("--%s needs --target remote", flag)
+			}
+		}
+		if len(s.Faults) > 0 {
+			return errors.New("--fault works only with --target local or containers (a Compose project switches fault modes in its own environment)")
+		}
+		if err := s.validateCompose(); err != nil {
+			return err
+		}
 	default:
-		return fmt.Errorf("unknown --target %q (want local, containers or remote)", s.Target)
+		return fmt.Errorf("unknown --target %q (want local, containers, compose or remote)", s.Target)
 	}
 	if len(s.Images) > 0 && s.Target != "containers" {
 		return errors.New("--image needs --target containers")
+	}
+	if s.Target != "compose" {
+		for _, f := range []struct {
+			flag string
+			set  bool
+		}{{"compose-file", len(s.ComposeFiles) > 0}, {"role", len(s.Roles) > 0}, {"env-file", s.EnvFile != ""},
+			{"compose-profile", len(s.ComposeProfiles) > 0}, {"build", s.Build}, {"signing-key-var", s.SigningKeyVar != ""}} {
+			if f.set {
+				return fmt.Errorf("--%s needs --target compose", f.flag)
+			}
+		}
 	}
 	switch s.SigningKeyFormat {
 	case "", "raw", "hex", "base64":
@@ -196,6 +249,56 @@ func (s RunSpec) Validate() error {
 		return fmt.Errorf("unknown --user-mode %q (want register, bypass or credentials)", s.UserMode)
 	}
 	return nil
+}
+
+// remoteOr names the targets a remote-only flag also works with.
+func remoteOr(flag string) string {
+	if flag == "signing-key-file" || flag == "profile" {
+		return "remote or compose"
+	}
+	return "remote"
+}
+
+// validateCompose checks the compose target's own settings: at least one
+// Compose file, and a well-formed role for each of auth, backend and ws.
+func (s RunSpec) validateCompose() error {
+	if len(s.ComposeFiles) == 0 {
+		return errors.New("--target compose needs --compose-file")
+	}
+	for role, v := range s.Roles {
+		if role != "auth" && role != "backend" && role != "ws" {
+			return fmt.Errorf("--role: unknown role %q (want auth, backend or ws)", role)
+		}
+		if _, _, err := ParseRole(v); err != nil {
+			return fmt.Errorf("--role %s: %w", role, err)
+		}
+	}
+	for _, role := range []string{"auth", "backend", "ws"} {
+		if s.Roles[role] == "" {
+			return fmt.Errorf("--target compose needs --role %s=SERVICE[:PORT] (the Compose service that plays it)", role)
+		}
+	}
+	if s.SigningKeyVar != "" && s.SigningKeyFile != "" {
+		return errors.New("--signing-key-var and --signing-key-file both name the signing key; give one")
+	}
+	return nil
+}
+
+// ParseRole reads a role's value, SERVICE or SERVICE:PORT; port is 0 when
+// none is given.
+func ParseRole(v string) (service string, port int, err error) {
+	service, p, hasPort := strings.Cut(strings.TrimSpace(v), ":")
+	if service == "" {
+		return "", 0, fmt.Errorf("%q names no service (want SERVICE or SERVICE:PORT)", v)
+	}
+	if hasPort {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return "", 0, fmt.Errorf("%q: the port must be a number within 1..65535", v)
+		}
+		port = n
+	}
+	return service, port, nil
 }
 
 // Redacted returns s as a report may show it: URLs without their

@@ -113,3 +113,49 @@ func (f *severityFlag) Set(v string) error {
 	*f = severityFlag(s)
 	return nil
 }
+
+// roleFlag is --role: which Compose service plays each role, as
+// auth=SERVICE[:PORT],backend=SERVICE[:PORT],ws=SERVICE[:PORT]
+// (repeatable, any subset; a later role replaces an earlier one).
+type roleFlag struct {
+	dst *map[string]string
+}
+
+func (f *roleFlag) String() string {
+	if f == nil || f.dst == nil {
+		return ""
+	}
+	var parts []string
+	for _, role := range []string{"auth", "backend", "ws"} {
+		if v := (*f.dst)[role]; v != "" {
+			parts = append(parts, role+"="+v)
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+func (f *roleFlag) Set(v string) error {
+	if *f.dst == nil {
+		*f.dst = map[string]string{}
+	}
+	for _, p := range strings.Split(v, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		role, svc, ok := strings.Cut(p, "=")
+		if !ok {
+			return fmt.Errorf("%q names no role (want auth=SERVICE[:PORT], backend=… or ws=…)", p)
+		}
+		switch role {
+		case "auth", "backend", "ws":
+		default:
+			return fmt.Errorf("unknown role %q (want auth, backend or ws)", role)
+		}
+		if _, _, err := reports.ParseRole(svc); err != nil {
+			return err
+		}
+		(*f.dst)[role] = svc
+	}
+	return nil
+}

@@ -24,7 +24,8 @@ func cmdRepro(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	reportDir := fs.String("report-dir", "", "folder for the replay's report (default: REPORT/repro-ID)")
 	userMode := fs.String("user-mode", "", "how test users are obtained, as for run (default: the report's; bypass reads $GPCHECK_BYPASS_KEY)")
 	origin := fs.String("origin", "", "Origin header for WebSocket handshakes, as for run")
-	keyFile := fs.String("signing-key-file", "", "remote: file holding the SUT's HS256 signing key, as for run")
+	keyFile := fs.String("signing-key-file", "", "remote and compose: file holding the SUT's HS256 signing key, as for run")
+	envFile := fs.String("env-file", "", "compose: the project's variable file, when it is no longer where the report says")
 	if err := parse(fs, args, false); err != nil {
 		return err
 	}
@@ -58,8 +59,11 @@ func cmdRepro(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *origin != "" {
 		spec.Origin = *origin
 	}
+	if *envFile != "" {
+		spec.EnvFile = *envFile
+	}
 	if *keyFile != "" {
-		spec.SigningKeyFile = *keyFile
+		spec.SigningKeyFile, spec.SigningKeyVar = *keyFile, ""
 	}
 	spec.ReportDir = *reportDir
 	if spec.ReportDir == "" {
@@ -75,7 +79,13 @@ func cmdRepro(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		spec.Target, strings.Join(append([]string{}, spec.Faults...), ","), spec.Users, spec.Messages, engine.ConcurrencyText(spec.Concurrency), spec.Seed, spec.ReportDir)
 
 	for try := 1; try <= *repeat; try++ {
-		out, err := engine.Run(ctx, spec, engine.Options{Version: version})
+		opts := engine.Options{Version: version}
+		if spec.Target == "containers" || spec.Target == "compose" {
+			// Starting images takes a while; and the replay says which
+			// images (by digest) it runs.
+			opts.Log = stdout
+		}
+		out, err := engine.Run(ctx, spec, opts)
 		if err != nil {
 			return runError(err)
 		}

@@ -32,6 +32,12 @@ func runFlags(spec *engine.Spec, c *runCLI, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&spec.Target, "target", spec.Target, "where the system under test is: "+strings.Join(engine.TargetKinds(), ", "))
 	fs.Var(newListFlag(&spec.Faults), "fault", "local and containers targets: switch on a fault mode of the reference services (repeatable)")
 	fs.Var(&imageFlag{&spec.Images}, "image", "containers target: prebuilt images, auth=REF,backend=REF,ws=REF or one REF for all (default: build one from this repository)")
+	fs.Var(newListFlag(&spec.ComposeFiles), "compose-file", "compose target: a Compose file of the platform (repeatable; merged in order)")
+	fs.Var(&roleFlag{&spec.Roles}, "role", "compose target: the service of each role, auth=SERVICE[:PORT],backend=SERVICE[:PORT],ws=SERVICE[:PORT] (PORT: the container port, when the service declares several)")
+	fs.StringVar(&spec.EnvFile, "env-file", spec.EnvFile, "compose target: the project's variable file (default: the .env beside the first Compose file)")
+	fs.Var(newListFlag(&spec.ComposeProfiles), "compose-profile", "compose target: activate a Compose profile (repeatable)")
+	fs.BoolVar(&spec.Build, "build", spec.Build, "compose target: build the services that have a build: section, locally (nothing is pulled)")
+	fs.StringVar(&spec.SigningKeyVar, "signing-key-var", spec.SigningKeyVar, "compose target: the variable of the env file (or GPCHECK_* environment) holding the signing key, read per --signing-key-format")
 	fs.IntVar(&spec.Users, "users", spec.Users, "virtual users driving the golden path")
 	fs.IntVar(&spec.Concurrency, "concurrency", spec.Concurrency, "agent runs in flight at once; every user stays connected (0: one per user)")
 	fs.IntVar(&spec.Messages, "messages", spec.Messages, "messages each user sends; each is one flow (with --duration: 0 means as many as fit)")
@@ -113,6 +119,16 @@ func runSpec(args []string, stderr io.Writer) (engine.Spec, runCLI, error) {
 	if spec.ReportDir == "" {
 		return spec, c, usagef("--report-dir must not be empty")
 	}
+	if rerun != nil {
+		// The report's images are replayed by digest, unless the flags
+		// name other images or another project.
+		set := given(fs)
+		for _, f := range []string{"target", "image", "compose-file", "role", "env-file", "compose-profile", "build"} {
+			if set[f] {
+				spec.ImageDigests, spec.ComposeHashes = nil, nil
+			}
+		}
+	}
 	if rerun != nil && spec.Target != rerun.Spec.Target {
 		// Another kind of target: the report's faults and URLs do not apply.
 		given := map[string]bool{}
@@ -130,6 +146,13 @@ func runSpec(args []string, stderr io.Writer) (engine.Spec, runCLI, error) {
 		}
 	}
 	return spec, c, nil
+}
+
+// given returns the flags set on fs's command line.
+func given(fs *flag.FlagSet) map[string]bool {
+	out := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { out[f.Name] = true })
+	return out
 }
 
 // replaySpec is the spec that replays rep's run: its own spec, with what
@@ -203,6 +226,8 @@ func runError(err error) error {
 		return usagef("%v", se.Err)
 	case errors.As(err, &ue):
 		return exitError{exitUnreachable, ue.Err}
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return exitError{exitInterrupted, err}
 	}
 	return err
 }

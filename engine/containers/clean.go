@@ -31,9 +31,10 @@ func Available(ctx context.Context) error {
 	return nil
 }
 
-// Clean removes every container, network and image labelled gpcheck.run,
-// whatever run made it: what `gpcheck clean` does after runs that could not
-// clean up (killed, or a crashed host). It returns how many it removed.
+// Clean removes every container, network, volume and image labelled
+// gpcheck.run, whatever run made it (containers or compose target): what
+// `gpcheck clean` does after runs that could not clean up (killed, or a
+// crashed host). It returns how many it removed.
 // Images built by `make images` carry another label and are kept.
 func Clean(ctx context.Context) (removed int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, closeTimeout)
@@ -76,8 +77,8 @@ func newProvider(ctx context.Context, logger tclog.Logger) (*testcontainers.Dock
 	}
 }
 
-// removeLabelled removes the containers, then the networks, then the images
-// matching the label filter (key or key=value), and counts them.
+// removeLabelled removes the containers, then the networks, the volumes and
+// the images matching the label filter (key or key=value), and counts them.
 func removeLabelled(ctx context.Context, cli client.APIClient, label string) (int, error) {
 	f := make(client.Filters).Add("label", label)
 	removed := 0
@@ -107,6 +108,20 @@ func removeLabelled(ctx context.Context, cli client.APIClient, label string) (in
 		removed++
 	}
 
+	// Named volumes (a Compose project's database, say) go once no
+	// container holds them.
+	vols, err := cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
+	if err != nil {
+		return removed, errors.Join(append(errs, fmt.Errorf("list volumes: %w", err))...)
+	}
+	for _, v := range vols.Items {
+		if _, err := cli.VolumeRemove(ctx, v.Name, client.VolumeRemoveOptions{Force: true}); err != nil {
+			errs = append(errs, fmt.Errorf("remove volume %s: %w", v.Name, err))
+			continue
+		}
+		removed++
+	}
+
 	imgs, err := cli.ImageList(ctx, client.ImageListOptions{Filters: f})
 	if err != nil {
 		return removed, errors.Join(append(errs, fmt.Errorf("list images: %w", err))...)
@@ -121,7 +136,8 @@ func removeLabelled(ctx context.Context, cli client.APIClient, label string) (in
 	return removed, errors.Join(errs...)
 }
 
-// countLabelled counts the containers, networks and images matching label.
+// countLabelled counts the containers, networks, volumes and images
+// matching label.
 func countLabelled(ctx context.Context, cli client.APIClient, label string) (int, error) {
 	f := make(client.Filters).Add("label", label)
 	ctrs, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
@@ -132,9 +148,13 @@ func countLabelled(ctx context.Context, cli client.APIClient, label string) (int
 	if err != nil {
 		return 0, fmt.Errorf("list networks: %w", err)
 	}
+	vols, err := cli.VolumeList(ctx, client.VolumeListOptions{Filters: f})
+	if err != nil {
+		return 0, fmt.Errorf("list volumes: %w", err)
+	}
 	imgs, err := cli.ImageList(ctx, client.ImageListOptions{Filters: f})
 	if err != nil {
 		return 0, fmt.Errorf("list images: %w", err)
 	}
-	return len(ctrs.Items) + len(nets.Items) + len(imgs.Items), nil
+	return len(ctrs.Items) + len(nets.Items) + len(vols.Items) + len(imgs.Items), nil
 }

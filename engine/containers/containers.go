@@ -104,6 +104,14 @@ type Options struct {
 	// before anything exists, so that what an interrupted start leaves is
 	// found by its label.
 	RunID string
+	// Pins are the images a replayed run ran, by service, as image ids
+	// (sha256:…, what Digests returned then): a pinned image still on the
+	// Docker host runs instead of Images or a new build, so that a replay
+	// runs the very same images. A pinned image that is gone is a
+	// *MissingImageError when the service's image was given (Images); an
+	// image built for a run is removed with it, so for such a service the
+	// image is built again (Log says so).
+	Pins map[string]string
 	// Log receives testcontainers' progress lines and the build output; nil
 	// discards them.
 	Log io.Writer
@@ -139,9 +147,10 @@ type Deployment struct {
 	provider *testcontainers.DockerProvider
 	net      *testcontainers.DockerNetwork
 	services map[string]*service
-	image    string // the image built for this run, "" if none
-	bindIP   string // host address the ports are published on; "" means all
-	host     string // where the harness reaches the published ports
+	image    string            // the image built for this run, "" if none
+	digests  map[string]string // the id of each service's image
+	bindIP   string            // host address the ports are published on; "" means all
+	host     string            // where the harness reaches the published ports
 	secrets  []string
 	http     *http.Client
 }
@@ -186,12 +195,29 @@ func Start(ctx context.Context, opts Options) (*Deployment, error) {
 	labels := map[string]string{LabelRun: t.RunID}
 
 	refs := map[string]string{}
+	t.digests = map[string]string{}
 	for _, s := range sut.Services() {
-		if ref := opts.Images.ref(s); ref != "" {
-			if _, err := provider.Client().ImageInspect(ctx, ref); err != nil {
-				return fail(fmt.Errorf("image %s for %s: %w (nothing is pulled: build or load it first, e.g. make images)", ref, s, err))
+		if pin := opts.Pins[s]; pin != "" {
+			id, err := ImageID(ctx, provider.Client(), s, pin)
+			var missing *MissingImageError
+			switch {
+			case err == nil:
+				refs[s], t.digests[s] = pin, id
+				continue
+			case !errors.As(err, &missing):
+				return fail(err)
+			case opts.Images.ref(s) != "":
+				missing.Hint = fmt.Sprintf("the replayed run ran it as %s; load that image again", opts.Images.ref(s))
+				return fail(missing)
 			}
-			refs[s] = ref
+			logger.Printf("image %.19s… that %s ran in the replayed run was built for that run and removed with it: building one again from the source", pin, s)
+		}
+		if ref := opts.Images.ref(s); ref != "" {
+			id, err := ImageID(ctx, provider.Client(), s, ref)
+			if err != nil {
+				return fail(err)
+			}
+			refs[s], t.digests[s] = ref, id
 			continue
 		}
 		if t.image == "" {
@@ -200,6 +226,9 @@ func Start(ctx context.Context, opts Options) (*Deployment, error) {
 			}
 		}
 		refs[s] = t.image
+		if t.digests[s], err = ImageID(ctx, provider.Client(), s, t.image); err != nil {
+			return fail(err)
+		}
 	}
 
 	t.net, err = network.New(ctx, network.WithLabels(labels))
@@ -233,14 +262,8 @@ func Start(ctx context.Context, opts Options) (*Deployment, error) {
 	// that. When the Docker engine shares our network namespace the ports
 	// are published on loopback only; otherwise on all its interfaces,
 	// reached at the address testcontainers finds for it.
-	local, err := t.engineIsLocal(ctx)
-	if err != nil {
+	if t.host, t.bindIP, err = PublishAddress(ctx, provider, t.net.ID); err != nil {
 		return fail(err)
-	}
-	if local {
-		t.host, t.bindIP = "127.0.0.1", "127.0.0.1"
-	} else if t.host, err = provider.DaemonHost(ctx); err != nil {
-		return fail(fmt.Errorf("find the Docker host: %w", err))
 	}
 
 	// The services do not call each other until a request arrives, so they
@@ -340,6 +363,17 @@ func (t *Deployment) startService(ctx context.Context, name, image string, env, 
 
 // Secrets lists every secret of the target, for report redaction.
 func (t *Deployment) Secrets() []string { return append([]string(nil), t.secrets...) }
+
+// Digests returns the id (sha256:…) of the image each service runs, by
+// service: what a report records so that a replay runs the same images
+// (Options.Pins).
+func (t *Deployment) Digests() map[string]string {
+	out := make(map[string]string, len(t.digests))
+	for k, v := range t.digests {
+		out[k] = v
+	}
+	return out
+}
 
 // Close terminates the containers and removes the network and the image
 // built for the run, then removes anything else labelled with the run. It
@@ -451,31 +485,6 @@ func randomBytes(n int) []byte {
 }
 
 func randomHex(n int) string { return hex.EncodeToString(randomBytes(n)) }
-
-// engineIsLocal reports whether the Docker engine runs in our network
-// namespace, where ports it publishes on loopback are ours: the gateway of
-// the run's network is then an address of one of our interfaces. That holds
-// on a plain Linux host and when gpcheck runs in a container beside its own
-// engine (where testcontainers would guess an outer gateway); it does not
-// for a remote engine or a socket mounted from a host.
-func (t *Deployment) engineIsLocal(ctx context.Context) (bool, error) {
-	res, err := t.provider.Client().NetworkInspect(ctx, t.net.ID, client.NetworkInspectOptions{})
-	if err != nil {
-		return false, fmt.Errorf("inspect network: %w", err)
-	}
-	addrs, err := net.InterfaceAddrs()
-	if err != nil {
-		return false, nil
-	}
-	for _, c := range res.Network.IPAM.Config {
-		for _, a := range addrs {
-			if p, err := netip.ParsePrefix(a.String()); err == nil && c.Gateway.IsValid() && p.Addr() == c.Gateway.Unmap() {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
-}
 
 // freePort returns a loopback TCP port that was free a moment ago.
 func freePort() (int, error) {
