@@ -53,6 +53,13 @@ type Options struct {
 	Log io.Writer
 	// Progress, when set, is told of each virtual user that finishes.
 	Progress func(done, total int)
+	// Heartbeat is how often the golden-path load samples how it is going
+	// (flows, flows/s, completion so far, gpcheck's RSS), into
+	// Report.Heartbeats and OnHeartbeat; 0 means every 30 s, negative
+	// never.
+	Heartbeat time.Duration
+	// OnHeartbeat, when set, is told of each heartbeat as it is taken.
+	OnHeartbeat func(reports.Heartbeat)
 	// Getenv reads the GPCHECK_* variables that carry secrets; nil means
 	// os.Getenv.
 	Getenv func(string) string
@@ -216,6 +223,7 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 	fmt.Fprintf(opts.Log, "gpcheck %s: target %s (faults: %s), %d users × %d message(s), concurrency %s, seed %d\n",
 		opts.Version, spec.Target, faultsText(spec.Faults), spec.Users, spec.Messages, ConcurrencyText(spec.Concurrency), spec.Seed)
 
+	beats := &heartbeatLog{}
 	logPath, restore, err := ginkgoLog(spec.ReportDir, secrets)
 	if err != nil {
 		return nil, err
@@ -223,7 +231,8 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 	res, err := suites.Run(ctx, opts.T, suites.Config{
 		Env: env,
 		Load: load.Options{Users: spec.Users, Concurrency: spec.Concurrency, Messages: spec.Messages, Seed: spec.Seed, CollideEvery: spec.CollideEvery, Churn: spec.Churn,
-			Ramp: time.Duration(spec.Ramp), Duration: time.Duration(spec.Duration), KeepAlive: time.Duration(spec.KeepAlive), Shard: shard},
+			Ramp: time.Duration(spec.Ramp), Duration: time.Duration(spec.Duration), KeepAlive: time.Duration(spec.KeepAlive), Shard: shard,
+			Heartbeat: heartbeatEvery(opts.Heartbeat), OnHeartbeat: beats.record(opts.OnHeartbeat)},
 		MinCompletion:  spec.MinCompletion,
 		LabelFilter:    spec.LabelFilter,
 		Focus:          spec.Focus,
@@ -246,6 +255,7 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 	rep.DurationMS = time.Since(started).Milliseconds()
 	rep.Specs, rep.Stages, rep.Findings = res.Specs, res.Stages, res.Findings
 	rep.TokenMatrix, rep.Probes = res.TokenMatrix, res.Probes
+	rep.Heartbeats = beats.list()
 	if res.Completion.Attempted > 0 {
 		rep.Completion = res.Completion
 	}

@@ -10,12 +10,17 @@ import (
 
 // Merge combines the reports of the shards of one sharded run into one
 // report. Counts (flows attempted and completed, stage attempts and
-// failures, findings) are exact sums; a stage's percentiles are the
-// largest of the shards', an upper bound, since shards keep no raw
-// latencies. A spec failed when it failed in any shard. The shards must
-// share seed, users, messages and target kind, and together be every
-// shard i/n of one n exactly once: a missing shard is an error, never a
-// smaller passing run.
+// failures, findings) are exact sums. A stage's latency histograms are
+// added bucket by bucket and its percentiles are those of the sum: what
+// one histogram of every shard's latencies gives (within one bucket of
+// the exact percentiles). When a shard's report has no histogram for a
+// stage it timed (written before histograms), that stage's percentiles
+// are the largest of the shards', an upper bound. Every finding keeps the
+// shard that reported it (Finding.Shard), and the shards' heartbeats are
+// kept, each naming its shard. A spec failed when it failed in any
+// shard. The shards must share seed, users, messages and target kind, and
+// together be every shard i/n of one n exactly once: a missing shard is
+// an error, never a smaller passing run.
 func Merge(shards []*Report) (*Report, error) {
 	if len(shards) == 0 {
 		return nil, errors.New("merge: no reports")
@@ -34,6 +39,7 @@ func Merge(shards []*Report) (*Report, error) {
 	total := -1
 	seen := map[string]bool{}
 	stages := map[string]*Stage{}
+	exact := map[string]bool{} // stages whose every timing shard has a histogram
 	var stageOrder []string
 	specs := map[string]*SpecReport{}
 	var specOrder []string
@@ -76,10 +82,20 @@ func Merge(shards []*Report) (*Report, error) {
 				m = &Stage{Name: s.Name}
 				stages[s.Name] = m
 				stageOrder = append(stageOrder, s.Name)
+				exact[s.Name] = true
 			}
 			m.Attempted += s.Attempted
 			m.Failed += s.Failed
 			m.P50MS, m.P90MS, m.P99MS = math.Max(m.P50MS, s.P50MS), math.Max(m.P90MS, s.P90MS), math.Max(m.P99MS, s.P99MS)
+			switch {
+			case s.Histogram != nil:
+				if err := s.Histogram.Check(); err != nil {
+					return nil, fmt.Errorf("merge: report %d, stage %s: %w", i+1, s.Name, err)
+				}
+				m.Histogram = m.Histogram.Add(s.Histogram)
+			case s.P50MS != 0 || s.P90MS != 0 || s.P99MS != 0:
+				exact[s.Name] = false // timed, but no histogram: only the upper bound is known
+			}
 		}
 		for _, s := range r.Specs {
 			m := specs[s.Name]
@@ -97,11 +113,21 @@ func Merge(shards []*Report) (*Report, error) {
 		}
 		for _, f := range r.Findings {
 			f.ID = fmt.Sprintf("S%s-%s", shardIndex(c.Shard), f.ID)
+			if f.Shard == "" {
+				f.Shard = c.Shard
+			}
 			out.Findings = append(out.Findings, f)
 		}
 		for _, f := range r.Inconclusive {
 			f.ID = fmt.Sprintf("S%s-%s", shardIndex(c.Shard), f.ID)
+			if f.Shard == "" {
+				f.Shard = c.Shard
+			}
 			out.Inconclusive = append(out.Inconclusive, f)
+		}
+		for _, h := range r.Heartbeats {
+			h.Shard = c.Shard
+			out.Heartbeats = append(out.Heartbeats, h)
 		}
 		if r.Verdict == VerdictInterrupted || r.Verdict == VerdictError {
 			verdict = r.Verdict
@@ -125,8 +151,15 @@ func Merge(shards []*Report) (*Report, error) {
 	}
 	sort.Strings(out.Spec.Shards)
 	for _, n := range stageOrder {
-		out.Stages = append(out.Stages, *stages[n])
+		s := stages[n]
+		if exact[n] && s.Histogram != nil {
+			s.P50MS, s.P90MS, s.P99MS = s.Histogram.Percentiles()
+		} else {
+			s.Histogram = nil // a partial histogram would understate the stage
+		}
+		out.Stages = append(out.Stages, *s)
 	}
+	sort.SliceStable(out.Heartbeats, func(i, j int) bool { return out.Heartbeats[i].At.Before(out.Heartbeats[j].At) })
 	for _, n := range specOrder {
 		out.Specs = append(out.Specs, *specs[n])
 	}

@@ -207,6 +207,11 @@ type Report struct {
 	// Probes are the attack-surface specs' cases and verdicts, one table
 	// per spec that ran, in the order they ran.
 	Probes []ProbeTable `json:"probes,omitempty"`
+	// Heartbeats are the golden-path load's periodic samples (flows, flow
+	// rate, completion so far, gpcheck's memory), oldest first: a soak
+	// run's series, so that a leak in gpcheck or the platform shows as a
+	// trend. Absent when the load ended before the first heartbeat.
+	Heartbeats []Heartbeat `json:"heartbeats,omitempty"`
 	// Error says why a run ended in "error" or "interrupted".
 	Error string `json:"error,omitempty"`
 }
@@ -266,6 +271,12 @@ type Stage struct {
 	P50MS     float64 `json:"p50_ms"`
 	P90MS     float64 `json:"p90_ms"`
 	P99MS     float64 `json:"p99_ms"`
+	// Histogram counts the stage's latencies in log-spaced buckets, so that
+	// shards' latencies add up: a merged report's percentiles are the
+	// histogram's (at most one bucket above the exact ones), not the
+	// largest of the shards'. Absent when the stage timed nothing, and in
+	// reports written before it existed.
+	Histogram *Histogram `json:"histogram,omitempty"`
 }
 
 // SpecReport is one spec's outcome.
@@ -304,6 +315,14 @@ type Finding struct {
 	// Others are the other virtual users the finding involves (the owner
 	// of a leaked canary, say), by VUser.
 	Others []string `json:"others,omitempty"`
+	// Shard is the shard ("i/n") of a sharded run that reported the
+	// finding, whose user User is: set by the isolation check of a
+	// sharded run, and by report merge on every finding.
+	Shard string `json:"shard,omitempty"`
+	// OtherShards are the shards ("i/n") that drive Others, in the same
+	// order, when the run was sharded: an isolation leak names the
+	// owner's shard as well as the receiver's (Shard).
+	OtherShards []string `json:"other_shards,omitempty"`
 	// Stage is the golden-path stage a stage_failure happened at.
 	Stage string `json:"stage,omitempty"`
 	// Path is the path (auth validate, backend profile, ws handshake, …)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/gpcheck/gpcheck/engine"
 	"github.com/gpcheck/gpcheck/fixtures/sut"
@@ -23,6 +25,7 @@ type runCLI struct {
 	rerunFailed string
 	dryRun      bool
 	noProgress  bool
+	heartbeat   time.Duration
 }
 
 // runFlags binds gpcheck run's flags to spec (whose current values are
@@ -71,6 +74,7 @@ func runFlags(spec *engine.Spec, c *runCLI, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&c.dryRun, "dry-run", c.dryRun, "print the specs that would run and exit, starting nothing")
 	fs.StringVar(&c.configFile, "config", c.configFile, "read settings from this YAML file (gpcheck.yaml); flags override it")
 	fs.BoolVar(&c.noProgress, "no-progress", c.noProgress, "never print live progress")
+	fs.DurationVar(&c.heartbeat, "heartbeat", cmp.Or(c.heartbeat, engine.DefaultHeartbeat), "while the golden path runs, print a heartbeat line (flows/s, completion so far, gpcheck's RSS) to stderr this often, also kept in report.json (0: never)")
 	return fs
 }
 
@@ -194,7 +198,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintf(stdout, "rerunning %d failed spec(s) of %s\n", len(spec.Focus), reportPath(c.rerunFailed))
 	}
 	prog := newProgress(stdout, !c.noProgress && isTerminal(stdout))
-	res, err := engine.Run(ctx, spec, engine.Options{Version: version, Log: stdout, Progress: prog.update})
+	res, err := engine.Run(ctx, spec, engine.Options{Version: version, Log: stdout, Progress: prog.update,
+		Heartbeat: heartbeatOption(c.heartbeat), OnHeartbeat: prog.heartbeat(stderr, spec.Shard)})
 	prog.clear()
 	if err != nil {
 		return runError(err)

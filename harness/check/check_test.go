@@ -147,14 +147,61 @@ func TestCompletionAttributesStages(t *testing.T) {
 }
 
 // TestIsolationAcrossShards: a user of this shard who receives the data of
-// a user another shard drives is caught by the seeded canary alone.
+// a user another shard drives is caught by the seeded canary or request id
+// alone, whatever the message, and the finding names the owner and both
+// shards; what the seed would not make is nobody's.
 func TestIsolationAcrossShards(t *testing.T) {
-	a := user(0)
 	other := &flow.Plan{Index: 1, Tag: "t", Count: 1}
-	_, canary, _ := other.MessageAt(0)
-	a.Frames = append(a.Frames, flow.Received{Frame: frame("agent_completed", "user-1", "run-x", "req-x", `{"result":{"content":"You said: `+canary+`"}}`)})
-	fs := Isolation(&load.Outcome{Users: []*flow.Result{a}, Others: []*flow.Plan{other}})
-	if len(fs) != 1 || !strings.Contains(fs[0].Detail, "u0001 (another shard)") {
-		t.Fatalf("findings = %+v", fs)
+	counter := &flow.Plan{Index: 3, Tag: "t", Count: 1, CounterIDs: true}
+	abandoner := &flow.Plan{Index: 10, Tag: "t", Count: 1, Abandon: true}
+	_, canary5, req5 := other.MessageAt(5) // further than this shard's users went
+	_, abandonerCanary, _ := abandoner.MessageAt(0)
+	_, _, counterReq := counter.MessageAt(0)
+	forged := canary5[:len(canary5)-1] + "0" // another hash
+	if forged == canary5 {
+		forged = canary5[:len(canary5)-1] + "1"
+	}
+	tests := []struct {
+		name      string
+		shard     load.Shard
+		req, text string
+		owner     string   // "" when nothing may be reported
+		shards    []string // the finding's Shard, then its OtherShards
+		detail    string
+	}{
+		{"canary, unsharded wording", load.Shard{}, "req-x", canary5, "u0001", []string{""}, "u0001 (another shard)"},
+		{"canary of a later message", load.Shard{Index: 0, Count: 2}, "req-x", canary5, "u0001", []string{"0/2", "1/2"}, "u0001 runs in shard 1/2, this user in shard 0/2"},
+		{"request id alone", load.Shard{Index: 0, Count: 2}, req5, "nothing", "u0001", []string{"0/2", "1/2"}, "request_id"},
+		{"shard 0's abandoner, seen from shard 1", load.Shard{Index: 1, Count: 2}, "req-x", abandonerCanary, "u0010", []string{"1/2", "0/2"}, "u0010 runs in shard 0/2, this user in shard 1/2"},
+		{"colliding counter request id", load.Shard{Index: 0, Count: 2}, counterReq, "nothing", "", nil, ""},
+		{"a canary the seed would not make", load.Shard{Index: 0, Count: 2}, "req-x", forged, "", nil, ""},
+		{"another run's tag", load.Shard{Index: 0, Count: 2}, "req-x", strings.Replace(canary5, "-t-", "-s-", 1), "", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := user(0)
+			if tt.shard.Index == 1 {
+				a = user(1)
+				a.Plan.Index = 5 // a user of shard 1/2 besides u0001
+			}
+			a.Frames = append(a.Frames, flow.Received{Frame: frame("agent_completed", "user-x", "run-x", tt.req, `{"result":{"content":"You said: `+tt.text+`"}}`)})
+			fs := Isolation(&load.Outcome{Users: []*flow.Result{a}, Others: []*flow.Plan{other, counter, abandoner}, Shard: tt.shard})
+			if tt.owner == "" {
+				if len(fs) != 0 {
+					t.Fatalf("findings = %+v, want none", fs)
+				}
+				return
+			}
+			if len(fs) != 1 {
+				t.Fatalf("findings = %+v, want one", fs)
+			}
+			f := fs[0]
+			if len(f.Others) != 1 || f.Others[0] != tt.owner || !strings.Contains(f.Detail, tt.detail) {
+				t.Errorf("others %v, detail %q; want %s and %q", f.Others, f.Detail, tt.owner, tt.detail)
+			}
+			if got := append([]string{f.Shard}, f.OtherShards...); strings.Join(got, ",") != strings.Join(tt.shards, ",") {
+				t.Errorf("shards %v, want %v", got, tt.shards)
+			}
+		})
 	}
 }

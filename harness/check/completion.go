@@ -19,7 +19,9 @@ import (
 // the first stage that did not hold: a protocol_violation when the flow
 // failed because the gateway exceeded one of gpcheck's budgets (frames
 // without end, an oversized frame), naming the budget and by how much, and
-// a stage_failure otherwise. Either way the flow counts as failed.
+// a stage_failure otherwise. Either way the flow counts as failed. Each
+// stage's percentiles are exact; its latency histogram goes with them, so
+// that shards' stages merge.
 func Completion(out *load.Outcome, target float64) (reports.Completion, []reports.Stage, []reports.Finding) {
 	c := reports.Completion{Target: target}
 	lat := map[flow.Stage][]time.Duration{}
@@ -75,6 +77,8 @@ func Completion(out *load.Outcome, target float64) (reports.Completion, []report
 	for _, st := range flow.Stages() {
 		s := reports.Stage{Name: string(st), Attempted: attempted[st], Failed: failed[st]}
 		s.P50MS, s.P90MS, s.P99MS = percentiles(lat[st])
+		// Kept too, so that shards' latencies merge (reports.Merge).
+		s.Histogram = reports.NewHistogram(lat[st])
 		stages = append(stages, s)
 	}
 	return c, stages, findings

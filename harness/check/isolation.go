@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gpcheck/gpcheck/harness/flow"
@@ -19,6 +20,12 @@ const canaryPrefix = "gpc-"
 // canaries, user ids, run ids, request ids and thread ids. A user whose
 // answer lacks its own canary is reported too. Abandoning users take part
 // on both sides: their data must not reach anyone either.
+//
+// In a sharded run, users other shards drive (out.Others) are recognised
+// by their canaries and request ids, which every shard derives from the
+// shared seed: a leak from one of them is attributed to its owner, and the
+// finding names both shards (Finding.Shard, the receiver's; OtherShards,
+// the owner's).
 func Isolation(out *load.Outcome) []reports.Finding {
 	all := out.All()
 	owner := map[string]markerOwner{}
@@ -43,25 +50,14 @@ func Isolation(out *load.Outcome) []reports.Finding {
 	}
 
 	// Users of other shards: their messages are derived from the seed, so
-	// their canaries and request ids are known up to the messages this
-	// shard's users sent.
-	maxMessages := 0
-	for _, r := range all {
-		if r != nil {
-			maxMessages = max(maxMessages, len(r.Messages))
-		}
-	}
+	// any of their canaries and request ids, whatever the message, is
+	// recognised by deriving it again (markers.derive).
 	otherShard := map[int]*flow.Plan{}
 	for _, p := range out.Others {
 		otherShard[-1-p.Index] = p
-		for m := 0; m < maxMessages; m++ {
-			_, canary, req := p.MessageAt(m)
-			owner[canary] = markerOwner{user: -1 - p.Index, kind: "canary", value: canary}
-			if !p.CounterIDs {
-				owner[req] = markerOwner{user: -1 - p.Index, kind: "request_id", value: req}
-			}
-		}
 	}
+	known := &markers{owner: owner, others: otherShard}
+	myShard := out.Shard.String()
 
 	var findings []reports.Finding
 	for i, r := range all {
@@ -87,7 +83,7 @@ func Isolation(out *load.Outcome) []reports.Finding {
 		for fi, rec := range r.Frames {
 			where := fmt.Sprintf("%s frame on connection %d", frameName(rec.Frame.Type), rec.Conn)
 			seen := map[*leak]bool{}
-			for _, o := range markersIn(rec.Frame.Raw, owner) {
+			for _, o := range markersIn(rec.Frame.Raw, known) {
 				if l := note(o, where); l != nil && !seen[l] {
 					seen[l] = true
 					l.frames = append(l.frames, fi)
@@ -96,7 +92,7 @@ func Isolation(out *load.Outcome) []reports.Finding {
 		}
 		for _, rest := range r.REST {
 			seen := map[*leak]bool{}
-			for _, o := range markersIn(rest.Resp.Body, owner) {
+			for _, o := range markersIn(rest.Resp.Body, known) {
 				l := note(o, rest.Route+" answer")
 				if l != nil {
 					l.routes[rest.Route] = true
@@ -122,15 +118,26 @@ func Isolation(out *load.Outcome) []reports.Finding {
 				from = &flow.Result{Plan: otherShard[o]}
 				name = otherShard[o].Label() + " (another shard)"
 			}
+			detail := fmt.Sprintf("received %s's data (%s) %d time(s), in %s",
+				name, strings.Join(keys(l.kinds), ", "), l.count, strings.Join(keys(l.where), "; "))
+			var otherShards []string
+			if myShard != "" {
+				theirs := out.ShardOf(from.Plan).String()
+				otherShards = []string{theirs}
+				if theirs != myShard {
+					detail += fmt.Sprintf("; %s runs in shard %s, this user in shard %s", from.Plan.Label(), theirs, myShard)
+				}
+			}
 			f := reports.Finding{
-				Kind:   reports.KindIsolationLeak,
-				User:   userLabel(r),
-				VUser:  r.Plan.Label(),
-				Others: []string{from.Plan.Label()},
-				Detail: fmt.Sprintf("received %s's data (%s) %d time(s), in %s",
-					name, strings.Join(keys(l.kinds), ", "), l.count, strings.Join(keys(l.where), "; ")),
-				Evidence: leakTranscript(from, r, l),
-				Count:    l.count,
+				Kind:        reports.KindIsolationLeak,
+				User:        userLabel(r),
+				VUser:       r.Plan.Label(),
+				Others:      []string{from.Plan.Label()},
+				Shard:       myShard,
+				OtherShards: otherShards,
+				Detail:      detail,
+				Evidence:    leakTranscript(from, r, l),
+				Count:       l.count,
 				// One defect per channel the data leaked through: a
 				// gateway's routing and a REST path are different causes.
 				Group: "another user's data in WebSocket frames",
@@ -181,6 +188,62 @@ type markerOwner struct {
 	value string
 }
 
+// markers finds the owner of a marker: this shard's users' markers as
+// they were seen, and other shards' users' canaries and request ids as
+// the seed derives them.
+type markers struct {
+	owner  map[string]markerOwner
+	others map[int]*flow.Plan // other shards' users, by -1-index
+}
+
+// find returns the owner of marker s, if it is one.
+func (k *markers) find(s string) (markerOwner, bool) {
+	if o, ok := k.owner[s]; ok {
+		return o, true
+	}
+	return k.derive(s)
+}
+
+// derive recognises s as a canary ("gpc-TAG-uINDEX-mMESSAGE-HASH") or a
+// request id ("req-TAG-uINDEX-mMESSAGE") of a user another shard drives:
+// it parses the user and message out of s and derives that message's
+// markers from the user's plan, so that only a marker the seed would
+// make is attributed, to whichever message it is of.
+func (k *markers) derive(s string) (markerOwner, bool) {
+	if len(k.others) == 0 || !strings.HasPrefix(s, canaryPrefix) && !strings.HasPrefix(s, "req-") {
+		return markerOwner{}, false
+	}
+	parts := strings.Split(s, "-")
+	var kind string
+	switch {
+	case len(parts) == 5 && parts[0]+"-" == canaryPrefix:
+		kind = "canary"
+	case len(parts) == 4 && parts[0] == "req":
+		kind = "request_id"
+	default:
+		return markerOwner{}, false
+	}
+	u, uok := strings.CutPrefix(parts[2], "u")
+	m, mok := strings.CutPrefix(parts[3], "m")
+	i, ierr := strconv.Atoi(u)
+	n, nerr := strconv.Atoi(m)
+	if !uok || !mok || ierr != nil || nerr != nil || i < 0 || n < 0 {
+		return markerOwner{}, false
+	}
+	p := k.others[-1-i]
+	if p == nil || p.Tag != parts[1] {
+		return markerOwner{}, false
+	}
+	_, canary, req := p.MessageAt(n)
+	switch {
+	case kind == "canary" && s == canary:
+	case kind == "request_id" && s == req && !p.CounterIDs:
+	default:
+		return markerOwner{}, false
+	}
+	return markerOwner{user: -1 - i, kind: kind, value: s}, true
+}
+
 // leakTranscript shows who sent what and who received it: the owner's
 // frames that carried the leaked markers, then the frames in which the
 // receiver got them, in time order.
@@ -219,7 +282,7 @@ type leak struct {
 // markersIn finds every known marker in a JSON document (or, when it is
 // not JSON, in its raw text): string values that equal a marker, and
 // canaries anywhere inside string values.
-func markersIn(raw []byte, owner map[string]markerOwner) []markerOwner {
+func markersIn(raw []byte, owner *markers) []markerOwner {
 	var out []markerOwner
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
@@ -229,7 +292,7 @@ func markersIn(raw []byte, owner map[string]markerOwner) []markerOwner {
 	walk = func(v any) {
 		switch t := v.(type) {
 		case string:
-			if o, ok := owner[t]; ok {
+			if o, ok := owner.find(t); ok {
 				out = append(out, o)
 			} else {
 				out = append(out, canariesIn(t, owner)...)
@@ -248,7 +311,7 @@ func markersIn(raw []byte, owner map[string]markerOwner) []markerOwner {
 	return out
 }
 
-func canariesIn(s string, owner map[string]markerOwner) []markerOwner {
+func canariesIn(s string, owner *markers) []markerOwner {
 	var out []markerOwner
 	for {
 		i := strings.Index(s, canaryPrefix)
@@ -262,7 +325,7 @@ func canariesIn(s string, owner map[string]markerOwner) []markerOwner {
 		if end < 0 {
 			end = len(s)
 		}
-		if o, ok := owner[s[:end]]; ok && o.kind == "canary" {
+		if o, ok := owner.find(s[:end]); ok && o.kind == "canary" {
 			out = append(out, o)
 		}
 		s = s[len(canaryPrefix):]

@@ -219,6 +219,12 @@ type Driver struct {
 	// one run must share one. Nil runs churning plans without waiting for
 	// their partners.
 	Cues *Cues
+	// Finished, when set, is told of each message as soon as its flow has
+	// ended (completed, failed or dropped), from the user's goroutine:
+	// live progress for a long run's heartbeats. Messages failed without
+	// running (a login that failed, say) are not told; the Result Run
+	// returns is the full account.
+	Finished func(p *Plan, m *Message)
 }
 
 // Run drives p's golden path and returns what happened. It never returns
@@ -358,6 +364,9 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 			return false
 		})
 		release()
+		if d.Finished != nil {
+			d.Finished(p, m)
+		}
 		if m.ThreadID != "" {
 			threadID = m.ThreadID
 		}

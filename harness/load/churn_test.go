@@ -159,3 +159,53 @@ func lastFrameOn(r *flow.Result, conn int) time.Time {
 	}
 	return at
 }
+
+// TestShardPlansCoverTheRunOnce: the shards' users are the run's users,
+// each once; every shard knows every user it does not drive, and shard
+// 0's abandoners, as shard 0 itself plans them.
+func TestShardPlansCoverTheRunOnce(t *testing.T) {
+	const n = 3
+	// Churn pairs users within a shard, so the shards agree with the plans
+	// of the run as n shards, whichever shard derives them.
+	whole, wholeAbandoners := load.Plans(load.Options{Users: 20, Messages: 2, Seed: 8, Shard: load.Shard{Index: 0, Count: n}})
+	seen := map[int]int{}
+	var zeroAbandoners []*flow.Plan
+	for i := 0; i < n; i++ {
+		users, others, abandoners := load.ShardPlans(load.Options{Users: 20, Messages: 2, Seed: 8, Shard: load.Shard{Index: i, Count: n}})
+		for _, p := range users {
+			seen[p.Index]++
+			if !reflect.DeepEqual(p, whole[p.Index]) {
+				t.Errorf("shard %d plans %s otherwise than the run's plans", i, p.Label())
+			}
+		}
+		known := map[int]bool{}
+		for _, p := range others {
+			known[p.Index] = true
+		}
+		for _, p := range whole {
+			if p.Index%n != i && !known[p.Index] {
+				t.Errorf("shard %d does not know %s", i, p.Label())
+			}
+		}
+		if i == 0 {
+			zeroAbandoners = abandoners
+			continue
+		}
+		if len(abandoners) != 0 {
+			t.Errorf("shard %d runs %d abandoners; only shard 0 does", i, len(abandoners))
+		}
+		for _, a := range zeroAbandoners {
+			if !known[a.Index] {
+				t.Errorf("shard %d does not know shard 0's abandoner %s", i, a.Label())
+			}
+		}
+	}
+	for _, p := range whole {
+		if seen[p.Index] != 1 {
+			t.Errorf("%s is driven by %d shards", p.Label(), seen[p.Index])
+		}
+	}
+	if !reflect.DeepEqual(zeroAbandoners, wholeAbandoners) {
+		t.Error("shard 0's abandoners differ from the run's")
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/gpcheck/gpcheck/harness/client"
 	"github.com/gpcheck/gpcheck/harness/flow"
 	"github.com/gpcheck/gpcheck/harness/profile"
+	"github.com/gpcheck/gpcheck/reports"
 )
 
 // Options shapes a run.
@@ -61,6 +62,14 @@ type Options struct {
 	Abandoners int
 	// Progress, when set, is called after each user finishes.
 	Progress func(done, total int)
+	// Heartbeat, when positive and OnHeartbeat is set, is how often
+	// OnHeartbeat is told how the run is going (flows so far, their rate
+	// and completion, gpcheck's memory), from the start of the run until
+	// its users have finished: a soak run's pulse.
+	Heartbeat time.Duration
+	// OnHeartbeat receives each heartbeat, from one goroutine, never after
+	// Run has returned.
+	OnHeartbeat func(reports.Heartbeat)
 }
 
 // Shard is one slice of a sharded run: users with index % Count == Index.
@@ -81,6 +90,15 @@ func ParseShard(s string) (Shard, error) {
 }
 
 func (sh Shard) has(i int) bool { return sh.Count <= 1 || i%sh.Count == sh.Index }
+
+// String is the shard as --shard takes it, "i/n"; "" when the run is not
+// sharded.
+func (sh Shard) String() string {
+	if sh.Count <= 1 {
+		return ""
+	}
+	return fmt.Sprintf("%d/%d", sh.Index, sh.Count)
+}
 
 func (o Options) withDefaults() Options {
 	if o.Messages <= 0 && o.Duration <= 0 {
@@ -133,10 +151,13 @@ type Outcome struct {
 	Users []*flow.Result
 	// Abandoners are the results of the users who left mid-stream.
 	Abandoners []*flow.Result
-	// Others are the plans of the run's users that other shards drive;
-	// their canaries and request ids are known, so a leak from them is
-	// recognised too.
+	// Others are the plans of the run's users that other shards drive
+	// (and, in shards other than 0, shard 0's abandoners); their canaries
+	// and request ids are known, so a leak from them is recognised too.
 	Others []*flow.Plan
+	// Shard is the slice of the run this outcome is of; its Count is 0 or
+	// 1 when the run was not sharded.
+	Shard Shard
 	// Profile names the frames the users saw.
 	Profile  profile.Profile
 	Started  time.Time
@@ -150,6 +171,19 @@ func (o *Outcome) Events() profile.Events {
 		return profile.Default().Events
 	}
 	return o.Profile.Events
+}
+
+// ShardOf returns the shard that drives p's user: the user's index mod
+// the count, and shard 0 for the abandoners, which only shard 0 runs. Its
+// Count is o.Shard's, so it prints as "" when the run is not sharded.
+func (o *Outcome) ShardOf(p *flow.Plan) Shard {
+	if o.Shard.Count <= 1 {
+		return o.Shard
+	}
+	if p.Abandon {
+		return Shard{Index: 0, Count: o.Shard.Count}
+	}
+	return Shard{Index: p.Index % o.Shard.Count, Count: o.Shard.Count}
 }
 
 // All returns every result, counted users first.
@@ -192,6 +226,29 @@ func Plans(o Options) (users, abandoners []*flow.Plan) {
 		abandoners = append(abandoners, p)
 	}
 	return users, abandoners
+}
+
+// ShardPlans splits the run's plans (Plans) by o.Shard: the counted users
+// this shard drives, the others (the users other shards drive, and, in
+// shards other than 0, shard 0's abandoners, whose data a leak may carry
+// here too), and the abandoners this shard runs.
+func ShardPlans(o Options) (users, others, abandoners []*flow.Plan) {
+	all, abandoners := Plans(o)
+	sh := o.withDefaults().Shard
+	for _, p := range all {
+		if sh.has(p.Index) {
+			users = append(users, p)
+		} else {
+			others = append(others, p)
+		}
+	}
+	if sh.Count > 1 && sh.Index > 0 {
+		zero := o
+		zero.Shard.Index = 0
+		_, theirs := Plans(zero)
+		others = append(others, theirs...)
+	}
+	return users, others, abandoners
 }
 
 // maxChurnGroups bounds the default number of churn groups.
@@ -253,22 +310,15 @@ func Run(ctx context.Context, d *flow.Driver, o Options) (*Outcome, error) {
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	users, others, abandoners := ShardPlans(o)
 	o = o.withDefaults()
 	if t := d.Env.Target; t.Users == profile.UsersCredentials && o.Users+o.Abandoners > len(t.Credentials) {
 		return nil, fmt.Errorf("%d users (and %d who leave mid-stream) need as many credentials; %d given", o.Users, o.Abandoners, len(t.Credentials))
 	}
-	all, abandoners := Plans(o)
-	var users, others []*flow.Plan
-	for _, p := range all {
-		if o.Shard.has(p.Index) {
-			users = append(users, p)
-		} else {
-			others = append(others, p)
-		}
-	}
 	out := &Outcome{
 		Profile:    d.Env.Target.Profile,
 		Others:     others,
+		Shard:      o.Shard,
 		Users:      make([]*flow.Result, len(users)),
 		Abandoners: make([]*flow.Result, len(abandoners)),
 		Started:    time.Now(),
@@ -284,6 +334,15 @@ func Run(ctx context.Context, d *flow.Driver, o Options) (*Outcome, error) {
 		dd.KeepAlive = o.KeepAlive
 	}
 	dd.Cues = &flow.Cues{}
+	tally := newTally()
+	dd.Finished = func(p *flow.Plan, m *flow.Message) {
+		tally.message(p, m)
+		if d.Finished != nil {
+			d.Finished(p, m)
+		}
+	}
+	stopBeats := heartbeats(ctx, o, tally, out.Started, len(users))
+	defer stopBeats()
 	var wg sync.WaitGroup
 	var done atomic.Int64
 	for i, p := range abandoners {
@@ -305,6 +364,7 @@ func Run(ctx context.Context, d *flow.Driver, o Options) (*Outcome, error) {
 		go func() {
 			defer wg.Done()
 			out.Users[i] = dd.Run(ctx, p)
+			tally.user(out.Users[i])
 			n := done.Add(1)
 			if o.Progress != nil {
 				o.Progress(int(n), len(users))
