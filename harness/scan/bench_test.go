@@ -99,12 +99,19 @@ func makeBenchTree(b *testing.B, lines int) string {
 			b.Fatal(err)
 		}
 	}
+	// The auth service, which --auth-path skips (a pattern must match).
+	if err := os.MkdirAll(filepath.Join(dir, "auth"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "auth", "svc.py"), []byte(benchHeaders[".py"]), 0o644); err != nil {
+		b.Fatal(err)
+	}
 	return dir
 }
 
 func BenchmarkScan(b *testing.B) {
 	dir := makeBenchTree(b, 200_000)
-	opts := Options{AuthPaths: []string{"auth/**"}}
+	opts := Options{Root: dir, AuthPaths: []string{"auth/**"}}
 	var lines int
 	for b.Loop() {
 		r, err := Scan(context.Background(), []string{dir}, opts)

@@ -150,14 +150,26 @@ func isPyStringPrefix(s string) bool {
 }
 
 func lexPython(src string, toks []token) []token {
-	line := int32(1)
+	toks, _ = lexPyCode(src, 0, 1, toks, false, 0)
+	markPyDocstrings(toks)
+	return toks
+}
+
+// maxFStringNesting bounds f-strings nested in f-string replacement
+// fields; deeper ones are lexed as plain strings.
+const maxFStringNesting = 8
+
+// lexPyCode lexes Python code from i to the end of src. In an f-string
+// replacement field (expr) there are no logical lines: brackets are not
+// counted and no tkNewline is emitted. level is the f-string nesting depth.
+func lexPyCode(src string, i int, line int32, toks []token, expr bool, level int) ([]token, int32) {
 	depth := 0
 	n := len(src)
-	for i := 0; i < n; {
+	for i < n {
 		c := src[i]
 		switch {
 		case c == '\n':
-			if depth == 0 && len(toks) > 0 && toks[len(toks)-1].kind != tkNewline {
+			if !expr && depth == 0 && len(toks) > 0 && toks[len(toks)-1].kind != tkNewline {
 				toks = append(toks, token{kind: tkNewline, line: line, off: int32(i)})
 			}
 			line++
@@ -176,11 +188,11 @@ func lexPython(src string, toks []token) []token {
 				line++
 			}
 		case c == '"' || c == '\'':
-			toks, i, line = lexPyString(src, i, i, line, toks)
+			toks, i, line = lexPyString(src, i, i, line, toks, level)
 		case isIdentStart(c):
 			j := scanIdent(src, i)
 			if j < n && (src[j] == '"' || src[j] == '\'') && isPyStringPrefix(src[i:j]) {
-				toks, i, line = lexPyString(src, i, j, line, toks)
+				toks, i, line = lexPyString(src, i, j, line, toks, level)
 				continue
 			}
 			toks = append(toks, token{kind: tkIdent, line: line, off: int32(i), text: src[i:j]})
@@ -190,28 +202,35 @@ func lexPython(src string, toks []token) []token {
 			toks = append(toks, token{kind: tkNumber, line: line, off: int32(i)})
 			i = j
 		default:
-			switch c {
-			case '(', '[', '{':
-				depth++
-			case ')', ']', '}':
-				if depth > 0 {
-					depth--
+			if !expr {
+				switch c {
+				case '(', '[', '{':
+					depth++
+				case ')', ']', '}':
+					if depth > 0 {
+						depth--
+					}
 				}
 			}
 			toks, i = emitPunct(toks, src, i, line)
 		}
 	}
-	markPyDocstrings(toks)
-	return toks
+	return toks, line
 }
 
 // lexPyString lexes a string literal whose prefix starts at start and whose
-// opening quote is at q.
-func lexPyString(src string, start, q int, line int32, toks []token) ([]token, int, int32) {
+// opening quote is at q. An f-string (or t-string) is split at its
+// replacement fields, whose expressions are lexed as code.
+func lexPyString(src string, start, q int, line int32, toks []token, level int) ([]token, int, int32) {
 	n := len(src)
 	qc := src[q]
+	triple := q+2 < n && src[q+1] == qc && src[q+2] == qc
+	if level < maxFStringNesting && strings.ContainsAny(src[start:q], "fFtT") {
+		raw := strings.ContainsAny(src[start:q], "rR")
+		return lexFString(src, start, q, triple, raw, line, toks, level)
+	}
 	startLine := line
-	if q+2 < n && src[q+1] == qc && src[q+2] == qc {
+	if triple {
 		j := q + 3
 		end, contentEnd := n, n
 		for j < n {
@@ -240,6 +259,203 @@ func lexPyString(src string, start, q int, line int32, toks []token) ([]token, i
 	contents, next, line := scanQuoted(src, q, line)
 	toks = append(toks, token{kind: tkString, line: startLine, off: int32(start), text: contents})
 	return toks, next, line
+}
+
+// lexFString lexes an f-string: its literal parts become tkString tokens
+// (the first at the prefix, each later one at the '}' closing the field
+// before it) and the expression of each replacement field is lexed as code,
+// so f"{settings.JWT_SECRET}" and f"{jwt.decode(t, k)}" are seen as code
+// whatever their spacing. Format specs are text. A single-quoted f-string
+// ends at an unescaped line break, as an unterminated string does.
+func lexFString(src string, start, q int, triple, raw bool, line int32, toks []token, level int) ([]token, int, int32) {
+	n := len(src)
+	qc := src[q]
+	j := q + 1
+	if triple {
+		j = q + 3
+	}
+	segOff, segText, segLine := start, j, line
+	emit := func(end int) {
+		toks = append(toks, token{kind: tkString, line: segLine, off: int32(segOff), text: src[segText:end]})
+	}
+	for j < n {
+		c := src[j]
+		switch {
+		case c == '\\':
+			if !raw && j+2 < n && src[j+1] == 'N' && src[j+2] == '{' { // \N{NAME}
+				if k := strings.IndexByte(src[j:], '}'); k > 0 && !strings.Contains(src[j:j+k], "\n") {
+					j += k + 1
+					continue
+				}
+			}
+			if raw && j+1 < n && src[j+1] != qc && src[j+1] != '\\' && src[j+1] != '\n' {
+				j++
+				continue
+			}
+			if j+1 < n && src[j+1] == '\n' {
+				line++
+			}
+			j += 2
+			continue
+		case c == '\n':
+			if !triple {
+				emit(j)
+				return toks, j, line
+			}
+			line++
+		case c == qc && (!triple || j+2 < n && src[j+1] == qc && src[j+2] == qc):
+			emit(j)
+			if triple {
+				return toks, j + 3, line
+			}
+			return toks, j + 1, line
+		case c == '{':
+			if j+1 < n && src[j+1] == '{' {
+				j += 2
+				continue
+			}
+			emit(j)
+			exprEnd, closer := fieldEnd(src, j+1, qc, triple)
+			toks, _ = lexPyCode(src[:exprEnd], j+1, line, toks, true, level+1)
+			if closer < 0 { // the field never closes: the string ends here
+				line += int32(strings.Count(src[j:exprEnd], "\n"))
+				return toks, exprEnd, line
+			}
+			line += int32(strings.Count(src[j:closer], "\n"))
+			segOff, segText, segLine = closer, closer+1, line
+			j = closer + 1
+			continue
+		}
+		j++
+	}
+	if j > n {
+		j = n
+	}
+	emit(j)
+	return toks, n, line
+}
+
+// fieldEnd finds the end of the expression of an f-string replacement field
+// starting at i (just after '{'), and the '}' closing the field after any
+// "=", "!conversion" and ":format spec". closer is -1 when the field does
+// not close before the string or (single-quoted) the line ends; exprEnd is
+// then where scanning stopped.
+func fieldEnd(src string, i int, qc byte, triple bool) (exprEnd, closer int) {
+	n := len(src)
+	depth := 0
+	j := i
+	// A quote inside the expression opens a nested literal (Python 3.12
+	// allows the outer quote there too), so only the end of the source or,
+	// in a single-quoted f-string, of the line stops the field.
+	stop := func(k int) bool { return k >= n || src[k] == '\n' && !triple }
+	for ; j < n; j++ {
+		c := src[j]
+		if stop(j) {
+			return j, -1
+		}
+		switch c {
+		case '(', '[', '{':
+			depth++
+			continue
+		case ')', ']':
+			if depth > 0 {
+				depth--
+			}
+			continue
+		case '\'', '"':
+			j = skipPyLiteral(src, j, triple) - 1
+			continue
+		}
+		if depth > 0 {
+			if c == '}' {
+				depth--
+			}
+			continue
+		}
+		if c == '}' || c == ':' || c == '!' && (j+1 >= n || src[j+1] != '=') {
+			break
+		}
+		if c == '=' && selfDocumenting(src, j) {
+			break
+		}
+	}
+	if j >= n {
+		return n, -1
+	}
+	exprEnd = j
+	// "=", "!r", then an optional format spec whose nested {fields} are text.
+	if src[j] == '=' {
+		j++
+	}
+	if j < n && src[j] == '!' {
+		j++
+		for j < n && isIdentPart(src[j]) {
+			j++
+		}
+	}
+	nest := 0
+	for ; j < n; j++ {
+		if stop(j) || src[j] == qc && !triple {
+			return exprEnd, -1
+		}
+		switch src[j] {
+		case '{':
+			nest++
+		case '}':
+			if nest == 0 {
+				return exprEnd, j
+			}
+			nest--
+		}
+	}
+	return exprEnd, -1
+}
+
+// selfDocumenting reports whether the '=' at j ends an f"{expr=}" field
+// rather than being part of an operator (==, !=, <=, >=).
+func selfDocumenting(src string, j int) bool {
+	if j > 0 && strings.IndexByte("=!<>", src[j-1]) >= 0 || j+1 < len(src) && src[j+1] == '=' {
+		return false
+	}
+	k := j + 1
+	for k < len(src) && isSpace(src[k]) {
+		k++
+	}
+	return k < len(src) && (src[k] == '}' || src[k] == '!' || src[k] == ':')
+}
+
+// skipPyLiteral returns the index just after the string literal whose
+// opening quote is at q (escapes honoured, triple quotes understood). A
+// single-quoted literal stops at a line break; inside a single-quoted
+// f-string (outerTriple false) so does a triple-quoted one.
+func skipPyLiteral(src string, q int, outerTriple bool) int {
+	n := len(src)
+	qc := src[q]
+	triple := q+2 < n && src[q+1] == qc && src[q+2] == qc
+	j := q + 1
+	if triple {
+		j = q + 3
+	}
+	for j < n {
+		c := src[j]
+		switch {
+		case c == '\\':
+			if j+1 < n && src[j+1] == '\n' && !triple && !outerTriple {
+				return j + 1
+			}
+			j += 2
+			continue
+		case c == '\n' && (!triple || !outerTriple):
+			return j
+		case c == qc && (!triple || j+2 < n && src[j+1] == qc && src[j+2] == qc):
+			if triple {
+				return j + 3
+			}
+			return j + 1
+		}
+		j++
+	}
+	return n
 }
 
 // markPyDocstrings flags strings that form a statement on their own: at the

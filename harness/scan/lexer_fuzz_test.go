@@ -36,12 +36,20 @@ const lexDeadline = 10 * time.Second
 //     >= 1, and a snippet of at most maxSnippet runes with no whole JWT.
 func FuzzLexPython(f *testing.F) {
 	addSeeds(f, "python", ".py")
+	addSeeds(f, "corpus", ".py")
 	for _, s := range []string{
 		"import jwt\nSECRET = os.getenv(\"JWT_SECRET\")\ndef verify_token(t):\n    return jwt.decode(t, SECRET, algorithms=[\"HS256\"])\n",
 		"def f():\n    \"\"\"doc\nstring\"\"\"\n    x = rb'''a\\\nb''' + f\"{y}\"\n    return x\n",
 		"x = (1,\n  2)\\\n  + 3 # comment\ny = 'unterminated\nz = \"\"\"never closed",
 		"s = 'a\\\nb'\nt = u\"\\\"\" ; '''\n",
 		"from jose import jwt as j\nj.encode({}, KEY)\n",
+		"import jwt\nx = f\"{settings.JWT_SECRET!r:>{w}} {jwt.decode(t)=}\" f'{f\"{a}\"}' rf\"\\{b}\" f'''{\nc}'''\n",
+		"f'{",
+		"f'{a:{'",
+		"f\"{x!\"",
+		"f'\\N{'",
+		"f\"\"\"{'''\n}\"\"\"",
+		"def f(jwt):\n    jwt = 1\n    return jwt.decode()\n",
 		"\\",
 		"'",
 		"\"\"\"",
@@ -54,6 +62,7 @@ func FuzzLexPython(f *testing.F) {
 
 func FuzzLexGo(f *testing.F) {
 	addSeeds(f, "go", ".go")
+	addSeeds(f, "corpus", ".go")
 	for _, s := range []string{
 		"package p\n\nimport jwt \"github.com/golang-jwt/jwt/v5\"\n\nfunc ValidateToken(s string) (*jwt.Token, error) {\n\treturn jwt.Parse(s, nil)\n}\n",
 		"package p\nvar s = `raw\nmulti` + \"q\\\"\" + '\\''\n/* block\ncomment */ x := .5e3\n",
@@ -71,6 +80,8 @@ func FuzzLexGo(f *testing.F) {
 func FuzzLexJS(f *testing.F) {
 	addSeeds(f, "js", ".js")
 	addSeeds(f, "ts", ".ts")
+	addSeeds(f, "corpus", ".js")
+	addSeeds(f, "corpus", ".ts")
 	for _, s := range []string{
 		"#!/usr/bin/env node\nconst jwt = require('jsonwebtoken');\nmodule.exports = (t) => jwt.verify(t, process.env.JWT_SECRET);\n",
 		"import * as j from 'jose'\nexport async function verifyToken(t: string) { return j.jwtVerify(t, key) }\n",
@@ -110,7 +121,7 @@ func addSeeds(f *testing.F, dir, ext string) {
 type lexed struct {
 	toks     []token
 	findings []Finding
-	defs     []defSite
+	funcs    []funcInfo
 }
 
 // runBounded runs fn, failing t (with every goroutine's stack) when it
@@ -136,11 +147,8 @@ func checkLex(t *testing.T, lang *language, src string) {
 	}
 	r := runBounded(t, lexDeadline, "lex+analyze", func() lexed {
 		toks := lang.lex(src, nil)
-		findings, defs := analyze(lang, src, toks)
-		for i := range defs {
-			defs[i].snippet = makeSnippet(src, defs[i].off)
-		}
-		return lexed{toks, findings, defs}
+		findings, funcs := analyze(lang, src, toks, nil)
+		return lexed{toks, findings, funcs}
 	})
 
 	// newlines[k] is the offset of the k-th '\n'.
@@ -192,23 +200,26 @@ func checkLex(t *testing.T, lang *language, src string) {
 
 	lines := countLines(src)
 	for _, fd := range r.findings {
-		checkSite(t, src, lines, fd.Line, fd.Column, fd.Snippet, string(fd.Category))
-		if m := jwtLikeRE.FindString(fd.Detail); m != "" {
-			t.Fatalf("finding detail %q holds a whole JWT %q\nsrc: %q", fd.Detail, m, src)
+		checkSite(t, src, lines, fd.Line, fd.Column, fd.Snippet, string(fd.Rule))
+		if m := jwtLikeRE.FindString(fd.Message); m != "" {
+			t.Fatalf("finding message %q holds a whole JWT %q\nsrc: %q", fd.Message, m, src)
 		}
 	}
-	for _, d := range r.defs {
-		checkSite(t, src, lines, d.line, d.col, d.snippet, "definition "+d.name)
+	for _, d := range r.funcs {
+		if d.reportable {
+			checkSite(t, src, lines, d.line, d.col, d.snippet, "definition "+d.name)
+		}
 	}
 }
 
 // stringAt reports whether text follows the opening quote of the string
 // literal whose token starts at off: the quote itself for Go and JS (or
-// the '}' that resumes a template), after a prefix such as rb for Python,
-// whose triple quotes take three bytes.
+// the '}' that resumes a template, or an f-string after a replacement
+// field), after a prefix such as rb for Python, whose triple quotes take
+// three bytes.
 func stringAt(lang *language, src string, off int, text string) bool {
 	at := func(i int) bool { return i <= len(src) && strings.HasPrefix(src[i:], text) }
-	if lang != &python {
+	if lang != &python || src[off] == '}' {
 		return at(off + 1)
 	}
 	q := strings.IndexAny(src[off:], `"'`)
@@ -242,9 +253,10 @@ func clip(s string) string {
 // fuzzed source once per language (app.py, app.go, app.js, app.ts: the
 // last two share a lexer, so a token validator in them is a duplicate).
 // Properties: Scan neither fails nor loops forever; it reads the four
-// files and counts their lines; every finding is in one of them, within
-// its lines, with a bounded snippet and no whole JWT; ByCategory adds up
-// to the findings; and a second Scan gives the same result.
+// files (or skips them as generated) and counts their lines; every
+// finding is in one of them, within its lines, with a bounded snippet, no
+// whole JWT and a unique fingerprint; ByRule adds up to the findings; and
+// a second Scan gives the same result.
 func FuzzScan(f *testing.F) {
 	for _, s := range []string{
 		"import jwt\nfrom jose import jwt as j\nSECRET = os.environ['JWT_SECRET']\ndef verify_token(t):\n    return jwt.decode(t, SECRET)\n",
@@ -271,7 +283,7 @@ func FuzzScan(f *testing.F) {
 		scan := func() Result {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*lexDeadline)
 			defer cancel()
-			r, err := Scan(ctx, []string{dir}, Options{})
+			r, err := Scan(ctx, []string{dir}, Options{Root: dir, MinConfidence: ConfidenceLow})
 			if err != nil {
 				t.Fatalf("Scan: %v\nsrc: %q", err, src)
 			}
@@ -279,21 +291,31 @@ func FuzzScan(f *testing.F) {
 		}
 		r := runBounded(t, 4*lexDeadline, "Scan", scan)
 		lines := countLines(src)
-		if r.FilesScanned != len(names) || r.LinesScanned != len(names)*lines {
-			t.Fatalf("scanned %d files, %d lines; want %d files, %d lines", r.FilesScanned, r.LinesScanned, len(names), len(names)*lines)
+		if r.Files.Scanned+r.Files.Vendored != len(names) || r.LinesScanned != r.Files.Scanned*lines {
+			t.Fatalf("files %+v, %d lines; want %d files of %d lines", r.Files, r.LinesScanned, len(names), lines)
 		}
 		total := 0
-		for _, c := range r.ByCategory {
-			total += c.Occurrences
+		for _, c := range r.ByRule {
+			total += c.Findings
 		}
 		if total != len(r.Findings) {
-			t.Fatalf("ByCategory counts %d occurrences, %d findings", total, len(r.Findings))
+			t.Fatalf("ByRule counts %d findings, the result has %d", total, len(r.Findings))
 		}
+		fps := map[string]bool{}
 		for _, fd := range r.Findings {
 			if !strings.HasPrefix(fd.Path, "app.") {
 				t.Fatalf("finding in %q, not a scanned file", fd.Path)
 			}
-			checkSite(t, src, lines, fd.Line, fd.Column, fd.Snippet, fd.Path+" "+string(fd.Category))
+			checkSite(t, src, lines, fd.Line, fd.Column, fd.Snippet, fd.Path+" "+string(fd.Rule))
+			if fps[fd.Fingerprint] {
+				t.Fatalf("fingerprint %s twice", fd.Fingerprint)
+			}
+			fps[fd.Fingerprint] = true
+			for _, rel := range fd.Related {
+				if !strings.HasPrefix(rel.Path, "app.") || rel.Line < 1 || rel.Line > lines {
+					t.Fatalf("related location %+v outside the scanned files", rel)
+				}
+			}
 		}
 		if again := runBounded(t, 4*lexDeadline, "Scan", scan); !reflect.DeepEqual(r, again) {
 			t.Fatalf("two scans of the same files differ:\n%+v\n%+v", r, again)

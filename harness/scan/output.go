@@ -6,65 +6,165 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"path"
+	"path/filepath"
+	"slices"
 	"strings"
 )
 
-// WriteText writes a table of files and occurrences per category, a
-// summary line, then one line per finding: "path:line:col category detail".
-func WriteText(w io.Writer, r Result) error {
+// TextOptions shapes WriteText.
+type TextOptions struct {
+	// Limit is the most findings listed per rule and directory; the rest
+	// are counted. Zero or less lists all.
+	Limit int
+}
+
+// WriteText writes a summary (findings, files scanned and skipped, hidden
+// and baseline counts), a table of files and findings per rule, then the
+// findings grouped by rule and by directory, each group with its count
+// and at most opts.Limit lines "path:line:col message".
+func WriteText(w io.Writer, r Result, opts TextOptions) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "%-20s %7s %12s\n", "CATEGORY", "FILES", "OCCURRENCES")
-	files, occ := map[string]bool{}, 0
+	files := map[string]bool{}
 	for _, f := range r.Findings {
 		files[f.Path] = true
 	}
-	for _, c := range categories {
-		cc := r.ByCategory[c]
-		occ += cc.Occurrences
-		fmt.Fprintf(bw, "%-20s %7d %12d\n", c, cc.Files, cc.Occurrences)
+	minConf := r.MinConfidence
+	if minConf == "" {
+		minConf = DefaultMinConfidence
 	}
-	fmt.Fprintf(bw, "%-20s %7d %12d\n", "total", len(files), occ)
-	fmt.Fprintf(bw, "\nscanned %d files, %d lines\n", r.FilesScanned, r.LinesScanned)
-	if len(r.Findings) > 0 {
-		fmt.Fprintln(bw)
+	if len(r.Findings) == 0 {
+		fmt.Fprintf(bw, "gpcheck scan: no findings (confidence %s and above)\n", minConf)
+	} else {
+		fmt.Fprintf(bw, "gpcheck scan: %s in %s (confidence %s and above)\n",
+			plural(len(r.Findings), "finding"), plural(len(files), "file"), minConf)
 	}
-	for _, f := range r.Findings {
-		fmt.Fprintf(bw, "%s:%d:%d %s %s\n", f.Path, f.Line, f.Column, f.Category, f.Detail)
+	fc := r.Files
+	fmt.Fprintf(bw, "scanned %s (%s); skipped %d test, %d auth and %d vendored or generated",
+		plural(fc.Scanned, "file"), plural(r.LinesScanned, "line"), fc.Tests, fc.Auth, fc.Vendored)
+	if fc.TooLarge > 0 {
+		fmt.Fprintf(bw, " files, %d over %d MiB\n", fc.TooLarge, MaxFileSize>>20)
+	} else {
+		fmt.Fprintln(bw, " files")
+	}
+	if r.Hidden > 0 {
+		fmt.Fprintf(bw, "%s below %s confidence not listed (--min-confidence low lists them)\n", plural(r.Hidden, "finding"), minConf)
+	}
+	if b := r.Baseline; b != nil {
+		fmt.Fprintf(bw, "baseline: %d known %s not listed, %d no longer found\n", b.Known, pluralWord(b.Known, "finding"), b.Gone)
+	}
+	if len(r.Findings) == 0 {
+		return bw.Flush()
+	}
+
+	fmt.Fprintf(bw, "\n%-20s %-10s %6s %9s\n", "RULE", "CONFIDENCE", "FILES", "FINDINGS")
+	for _, ri := range rules {
+		if ri.Confidence.rank() < minConf.rank() {
+			continue
+		}
+		c := r.ByRule[ri.Rule]
+		fmt.Fprintf(bw, "%-20s %-10s %6d %9d\n", ri.Rule, ri.Confidence, c.Files, c.Findings)
+	}
+	fmt.Fprintf(bw, "%-20s %-10s %6d %9d\n", "total", "", len(files), len(r.Findings))
+
+	for _, ri := range rules {
+		var fs []Finding
+		for _, f := range r.Findings {
+			if f.Rule == ri.Rule {
+				fs = append(fs, f)
+			}
+		}
+		if len(fs) == 0 {
+			continue
+		}
+		c := r.ByRule[ri.Rule]
+		fmt.Fprintf(bw, "\n%s: %s in %s\n", ri.Rule, plural(c.Findings, "finding"), plural(c.Files, "file"))
+		byDir := map[string][]Finding{}
+		var dirs []string
+		for _, f := range fs {
+			d := path.Dir(f.Path)
+			if _, ok := byDir[d]; !ok {
+				dirs = append(dirs, d)
+			}
+			byDir[d] = append(byDir[d], f)
+		}
+		// Findings are sorted by path, so dirs are in order of first path;
+		// sort them by name for a stable, scannable list.
+		slices.Sort(dirs)
+		for _, d := range dirs {
+			g := byDir[d]
+			fmt.Fprintf(bw, "  %s/ (%d)\n", d, len(g))
+			for k, f := range g {
+				if opts.Limit > 0 && k == opts.Limit {
+					fmt.Fprintf(bw, "    … %d more in %s/ (--limit 0 lists all)\n", len(g)-k, d)
+					break
+				}
+				conf := ""
+				if f.Confidence != ri.Confidence {
+					conf = " [" + string(f.Confidence) + "]"
+				}
+				fmt.Fprintf(bw, "    %s:%d:%d %s%s\n", f.Path, f.Line, f.Column, f.Message, conf)
+			}
+		}
 	}
 	return bw.Flush()
 }
 
-type jsonCounts struct {
-	JWTImport          CategoryCount `json:"jwt_import"`
-	JWTOperation       CategoryCount `json:"jwt_operation"`
-	SecretAccess       CategoryCount `json:"secret_access"`
-	DuplicateValidator CategoryCount `json:"duplicate_validator"`
+func plural(n int, word string) string { return fmt.Sprintf("%d %s", n, pluralWord(n, word)) }
+
+func pluralWord(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// jsonSchemaVersion is the JSON report's version: 2 added confidence,
+// fingerprints and the file counts, and renamed categories to rules.
+const jsonSchemaVersion = 2
+
+type jsonRule struct {
+	Rule       Rule       `json:"rule"`
+	Confidence Confidence `json:"confidence"`
+	Files      int        `json:"files"`
+	Findings   int        `json:"findings"`
 }
 
 type jsonReport struct {
-	SchemaVersion int        `json:"schema_version"`
-	Tool          string     `json:"tool"`
-	FilesScanned  int        `json:"files_scanned"`
-	LinesScanned  int        `json:"lines_scanned"`
-	ByCategory    jsonCounts `json:"by_category"`
-	Findings      []Finding  `json:"findings"`
+	SchemaVersion int             `json:"schema_version"`
+	Tool          string          `json:"tool"`
+	MinConfidence Confidence      `json:"min_confidence"`
+	Files         FileCounts      `json:"files"`
+	LinesScanned  int             `json:"lines_scanned"`
+	Hidden        int             `json:"hidden_below_min_confidence"`
+	Baseline      *BaselineCounts `json:"baseline,omitempty"`
+	ByRule        []jsonRule      `json:"by_rule"`
+	Findings      []Finding       `json:"findings"`
 }
 
-// WriteJSON writes r as indented JSON with "schema_version": 1. Field
-// names are stable; findings is [] rather than null when empty.
+// WriteJSON writes r as indented JSON with "schema_version": 2: the file
+// counts, one by_rule entry per rule, and the findings with their
+// confidence and fingerprint. Paths are relative to the repository root
+// and the report holds no absolute path, so it can be committed as a
+// baseline (ReadBaseline). Field names are stable; findings is [] rather
+// than null when empty.
 func WriteJSON(w io.Writer, r Result) error {
 	rep := jsonReport{
-		SchemaVersion: 1,
+		SchemaVersion: jsonSchemaVersion,
 		Tool:          toolName,
-		FilesScanned:  r.FilesScanned,
+		MinConfidence: r.MinConfidence,
+		Files:         r.Files,
 		LinesScanned:  r.LinesScanned,
-		ByCategory: jsonCounts{
-			JWTImport:          r.ByCategory[CategoryJWTImport],
-			JWTOperation:       r.ByCategory[CategoryJWTOperation],
-			SecretAccess:       r.ByCategory[CategorySecretAccess],
-			DuplicateValidator: r.ByCategory[CategoryDuplicateValidator],
-		},
-		Findings: r.Findings,
+		Hidden:        r.Hidden,
+		Baseline:      r.Baseline,
+		Findings:      r.Findings,
+	}
+	if rep.MinConfidence == "" {
+		rep.MinConfidence = DefaultMinConfidence
+	}
+	for _, ri := range rules {
+		c := r.ByRule[ri.Rule]
+		rep.ByRule = append(rep.ByRule, jsonRule{ri.Rule, ri.Confidence, c.Files, c.Findings})
 	}
 	if rep.Findings == nil {
 		rep.Findings = []Finding{}
@@ -82,18 +182,12 @@ func encode(w io.Writer, v any) error {
 const (
 	toolName    = "gpcheck-scan"
 	sarifSchema = "https://json.schemastore.org/sarif-2.1.0.json"
+	// srcRoot is the uriBaseId of every artifact location: the repository
+	// root, given in run.originalUriBaseIds.
+	srcRoot = "%SRCROOT%"
+	// fingerprintKey names gpcheck's fingerprint in partialFingerprints.
+	fingerprintKey = "gpcheckScan/v1"
 )
-
-var ruleText = map[Category]struct{ name, short, full string }{
-	CategoryJWTImport: {"JWTImport", "JWT library imported outside the auth service",
-		"A JWT library (PyJWT, python-jose, authlib.jose, golang-jwt, jwt-go, go-jose, jwx, jsonwebtoken, jose, jwt-decode) is imported outside the auth service. JWT code lives in the auth service only."},
-	CategoryJWTOperation: {"JWTOperation", "JWT decoded, encoded, signed, verified or parsed outside the auth service",
-		"A JWT decode/encode/sign/verify/parse call outside the auth service. Ask the auth service to validate tokens instead."},
-	CategorySecretAccess: {"SecretAccess", "JWT secret read outside the auth service",
-		"A JWT signing/verification secret (an environment variable, setting or string naming jwt + secret) is read outside the auth service. Only the auth service may hold it."},
-	CategoryDuplicateValidator: {"DuplicateTokenValidator", "Token-validation function defined in more than one place",
-		"A token-validation function (validate_token, decode_jwt, verifyToken, ParseToken, ...) is defined in more than one place outside the auth service; every definition site is reported."},
-}
 
 type sarifLog struct {
 	Schema  string     `json:"$schema"`
@@ -102,9 +196,10 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool       sarifTool     `json:"tool"`
-	ColumnKind string        `json:"columnKind"`
-	Results    []sarifResult `json:"results"`
+	Tool               sarifTool                `json:"tool"`
+	OriginalURIBaseIDs map[string]sarifArtifact `json:"originalUriBaseIds,omitempty"`
+	ColumnKind         string                   `json:"columnKind"`
+	Results            []sarifResult            `json:"results"`
 }
 
 type sarifTool struct {
@@ -121,11 +216,12 @@ type sarifText struct {
 }
 
 type sarifRule struct {
-	ID                   string      `json:"id"`
-	Name                 string      `json:"name"`
-	ShortDescription     sarifText   `json:"shortDescription"`
-	FullDescription      sarifText   `json:"fullDescription"`
-	DefaultConfiguration sarifConfig `json:"defaultConfiguration"`
+	ID                   string         `json:"id"`
+	Name                 string         `json:"name"`
+	ShortDescription     sarifText      `json:"shortDescription"`
+	FullDescription      sarifText      `json:"fullDescription"`
+	DefaultConfiguration sarifConfig    `json:"defaultConfiguration"`
+	Properties           map[string]any `json:"properties"`
 }
 
 type sarifConfig struct {
@@ -133,15 +229,21 @@ type sarifConfig struct {
 }
 
 type sarifResult struct {
-	RuleID    string          `json:"ruleId"`
-	RuleIndex int             `json:"ruleIndex"`
-	Level     string          `json:"level"`
-	Message   sarifText       `json:"message"`
-	Locations []sarifLocation `json:"locations"`
+	RuleID              string            `json:"ruleId"`
+	RuleIndex           int               `json:"ruleIndex"`
+	Level               string            `json:"level"`
+	Message             sarifText         `json:"message"`
+	Locations           []sarifLocation   `json:"locations"`
+	RelatedLocations    []sarifLocation   `json:"relatedLocations,omitempty"`
+	PartialFingerprints map[string]string `json:"partialFingerprints"`
+	BaselineState       string            `json:"baselineState,omitempty"`
+	Properties          map[string]any    `json:"properties"`
 }
 
 type sarifLocation struct {
+	ID               *int          `json:"id,omitempty"`
 	PhysicalLocation sarifPhysical `json:"physicalLocation"`
+	Message          *sarifText    `json:"message,omitempty"`
 }
 
 type sarifPhysical struct {
@@ -150,7 +252,8 @@ type sarifPhysical struct {
 }
 
 type sarifArtifact struct {
-	URI string `json:"uri"`
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
 }
 
 type sarifRegion struct {
@@ -160,40 +263,77 @@ type sarifRegion struct {
 }
 
 // WriteSARIF writes r as a SARIF 2.1.0 log with one run whose driver,
-// "gpcheck-scan", has one rule per category. Every finding is a result of
-// level "error"; columns are Unicode code points (run.columnKind).
+// "gpcheck-scan", has one rule per Rule. A result's level follows its
+// confidence (high error, medium warning, low note); its location is
+// relative to %SRCROOT%, the repository root, given in originalUriBaseIds;
+// partialFingerprints["gpcheckScan/v1"] is the finding's fingerprint, so
+// code scanning follows a finding across commits; a duplicated validator's
+// other sites are relatedLocations. After Subtract, every result has
+// baselineState "new". Columns are Unicode code points (run.columnKind).
 func WriteSARIF(w io.Writer, r Result) error {
 	run := sarifRun{
 		Tool:       sarifTool{Driver: sarifDriver{Name: toolName}},
 		ColumnKind: "unicodeCodePoints",
 		Results:    []sarifResult{},
 	}
-	for _, c := range categories {
-		t := ruleText[c]
+	if r.Root != "" {
+		run.OriginalURIBaseIDs = map[string]sarifArtifact{srcRoot: {URI: fileURI(r.Root)}}
+	}
+	for _, ri := range rules {
 		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{
-			ID: string(c), Name: t.name,
-			ShortDescription:     sarifText{t.short},
-			FullDescription:      sarifText{t.full},
-			DefaultConfiguration: sarifConfig{Level: "error"},
+			ID: string(ri.Rule), Name: ri.Name,
+			ShortDescription:     sarifText{ri.Short},
+			FullDescription:      sarifText{ri.Full},
+			DefaultConfiguration: sarifConfig{Level: ri.Confidence.Level()},
+			Properties:           map[string]any{"precision": sarifPrecision(ri.Confidence), "tags": []string{"security", "jwt"}},
 		})
 	}
 	for _, f := range r.Findings {
 		res := sarifResult{
-			RuleID:    string(f.Category),
-			RuleIndex: categoryRank(f.Category),
-			Level:     "error",
-			Message:   sarifText{f.Detail},
-			Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{
-				ArtifactLocation: sarifArtifact{URI: relativeURI(f.Path)},
-				Region:           sarifRegion{StartLine: f.Line, StartColumn: f.Column},
-			}}},
+			RuleID:              string(f.Rule),
+			RuleIndex:           ruleRank(f.Rule),
+			Level:               f.Confidence.Level(),
+			Message:             sarifText{f.Message},
+			Locations:           []sarifLocation{{PhysicalLocation: physical(f.Path, f.Line, f.Column, f.Snippet)}},
+			PartialFingerprints: map[string]string{fingerprintKey: f.Fingerprint},
+			Properties:          map[string]any{"confidence": f.Confidence},
 		}
-		if f.Snippet != "" {
-			res.Locations[0].PhysicalLocation.Region.Snippet = &sarifText{f.Snippet}
+		for k, rel := range f.Related {
+			id := k + 1
+			res.RelatedLocations = append(res.RelatedLocations, sarifLocation{
+				ID:               &id,
+				PhysicalLocation: physical(rel.Path, rel.Line, rel.Column, ""),
+				Message:          &sarifText{"also defined here"},
+			})
+		}
+		if r.Baseline != nil {
+			res.BaselineState = "new"
 		}
 		run.Results = append(run.Results, res)
 	}
 	return encode(w, sarifLog{Schema: sarifSchema, Version: "2.1.0", Runs: []sarifRun{run}})
+}
+
+func physical(p string, line, col int, snippet string) sarifPhysical {
+	pl := sarifPhysical{
+		ArtifactLocation: sarifArtifact{URI: relativeURI(p), URIBaseID: srcRoot},
+		Region:           sarifRegion{StartLine: line, StartColumn: col},
+	}
+	if snippet != "" {
+		pl.Region.Snippet = &sarifText{snippet}
+	}
+	return pl
+}
+
+// sarifPrecision is GitHub code scanning's precision for a confidence.
+func sarifPrecision(c Confidence) string {
+	switch c {
+	case ConfidenceHigh:
+		return "high"
+	case ConfidenceMedium:
+		return "medium"
+	}
+	return "low"
 }
 
 // relativeURI turns a slash path into a relative URI reference.
@@ -203,4 +343,17 @@ func relativeURI(p string) string {
 		u = "./" + u
 	}
 	return u
+}
+
+// fileURI is the file: URI of an absolute directory, with a trailing
+// slash so that relative URIs resolve below it.
+func fileURI(dir string) string {
+	p := filepath.ToSlash(dir)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // C:/repo
+	}
+	if !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	return (&url.URL{Scheme: "file", Path: p}).String()
 }

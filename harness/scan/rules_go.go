@@ -5,13 +5,12 @@ import "strings"
 // golang is the Go language: .go files, imports of golang-jwt, jwt-go,
 // go-jose and jwx.
 var golang = language{
-	exts: []string{".go"},
-	lex:  lexGo,
-	isTest: func(base string, dirs []string) bool {
-		return strings.HasSuffix(base, "_test.go")
-	},
-	imports:      (*analyzer).goImports,
-	isDefinition: (*analyzer).goIsDefinition,
+	exts:       []string{".go"},
+	lex:        lexGo,
+	isTestFile: func(base string) bool { return strings.HasSuffix(base, "_test.go") },
+	imports:    (*analyzer).goImports,
+	defs:       (*analyzer).goDefs,
+	binds:      (*analyzer).goBinds,
 }
 
 var goFamilies = []struct{ prefix, family string }{
@@ -85,7 +84,7 @@ func (a *analyzer) goSpec(j int) int {
 	}
 	p := a.t[j].text
 	if fam := goFamily(p); fam != "" {
-		a.add(CategoryJWTImport, j, "JWT library import: "+p+" ("+fam+")")
+		a.add(RuleJWTImport, j, "JWT library import: "+p+" ("+fam+")")
 		switch alias {
 		case "":
 			a.receivers = append(a.receivers, goPackageName(p))
@@ -104,9 +103,108 @@ func (a *analyzer) goIsDefinition(i int) bool {
 		return true
 	}
 	if a.isP(i-1, ")") && (a.isP(i+1, "(") || a.isP(i+1, "[")) {
-		if m := a.matchBackward(i - 1); m > 0 && a.isI(m-1, "func") {
+		if m := a.partner(i - 1); m > 0 && a.isI(m-1, "func") {
 			return true
 		}
 	}
 	return (a.isP(i+1, "=") || a.isP(i+1, ":=")) && a.isI(i+2, "func")
+}
+
+func (a *analyzer) goDefs() {
+	for i := 0; i < len(a.t); i++ {
+		if a.t[i].kind != tkIdent || !a.goIsDefinition(i) {
+			continue
+		}
+		j := i + 1
+		if a.isP(j, "=") || a.isP(j, ":=") {
+			j += 2 // past "func"
+		}
+		if a.isP(j, "[") { // type parameters
+			j = a.partner(j) + 1
+			if j == 0 {
+				continue
+			}
+		}
+		if !a.isP(j, "(") {
+			continue
+		}
+		closer := a.partner(j)
+		if closer < 0 {
+			continue
+		}
+		body, ok := a.goBody(closer + 1)
+		if !ok {
+			continue
+		}
+		a.defs = append(a.defs, funcDef{name: a.t[i].text, at: i, params: [2]int{j + 1, closer}, body: body})
+	}
+}
+
+// goBody finds the body of a function whose parameter list ends just
+// before k: past the results (which may hold struct{} and interface{}), the
+// first '{' at depth 0.
+func (a *analyzer) goBody(k int) ([2]int, bool) {
+	depth := 0
+	for j := k; j < len(a.t) && j < k+256; j++ {
+		tk := a.t[j]
+		if tk.kind == tkIdent && depth == 0 {
+			switch tk.text {
+			case "type", "var", "const", "import", "package":
+				return [2]int{}, false
+			case "func":
+				if a.isIdent(j + 1) {
+					return [2]int{}, false // a declaration without a body, then the next one
+				}
+			}
+		}
+		if tk.kind != tkPunct {
+			continue
+		}
+		switch tk.text {
+		case "(", "[":
+			depth++
+		case ")", "]":
+			depth--
+			if depth < 0 {
+				return [2]int{}, false
+			}
+		case "{":
+			if depth > 0 {
+				continue
+			}
+			m := a.partner(j)
+			if a.isI(j-1, "struct") || a.isI(j-1, "interface") {
+				if m < 0 {
+					return [2]int{}, false
+				}
+				j = m
+				continue
+			}
+			if m < 0 {
+				m = len(a.t)
+			}
+			return [2]int{j + 1, m}, true
+		case "}", ";", "=":
+			if depth == 0 {
+				return [2]int{}, false
+			}
+		}
+	}
+	return [2]int{}, false
+}
+
+// goBinds: name := ..., a, name := ..., var name.
+func (a *analyzer) goBinds(j int) bool {
+	if a.isI(j-1, "var") || a.isP(j+1, ":=") {
+		return true
+	}
+	for k := j + 1; k < len(a.t) && k < j+16; k += 2 {
+		if !a.isP(k, ",") {
+			return a.isP(k, ":=")
+		}
+		if !a.isIdent(k + 1) {
+			return false
+		}
+	}
+	return false
 }

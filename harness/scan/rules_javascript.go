@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"slices"
 	"strings"
 )
 
@@ -13,17 +12,13 @@ import (
 var javascript = language{
 	exts: []string{".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"},
 	lex:  lexJS,
-	isTest: func(base string, dirs []string) bool {
-		return strings.Contains(base, ".test.") || strings.Contains(base, ".spec.") || slices.Contains(dirs, "__tests__")
+	isTestFile: func(base string) bool {
+		return strings.Contains(base, ".test.") || strings.Contains(base, ".spec.") || strings.Contains(base, ".e2e.")
 	},
 	imports:      (*analyzer).jsImports,
-	isDefinition: (*analyzer).jsIsDefinition,
-	track:        (*analyzer).trackBrackets,
-	callIsDefinition: func(a *analyzer, i int) bool {
-		// a method definition that shares the name
-		k := a.matchForward(i + 1)
-		return k > 0 && a.jsBodyFollows(k)
-	},
+	defs:         (*analyzer).jsDefs,
+	binds:        func(a *analyzer, j int) bool { return a.isI(j-1, "const") || a.isI(j-1, "let") || a.isI(j-1, "var") },
+	destructures: true,
 }
 
 // jsState is the analyzer's JS/TS bracket tracking for definition detection.
@@ -58,12 +53,12 @@ func (a *analyzer) jsImports() {
 		}
 		switch {
 		case a.isI(i-1, "from"):
-			a.add(CategoryJWTImport, i, "JWT library import: "+tk.text)
+			a.add(RuleJWTImport, i, "JWT library import: "+tk.text)
 			a.jsStaticBindings(i-1, fam)
 		case a.isI(i-1, "import"):
-			a.add(CategoryJWTImport, i, "JWT library import: "+tk.text)
+			a.add(RuleJWTImport, i, "JWT library import: "+tk.text)
 		case a.isP(i-1, "(") && (a.isI(i-2, "require") || a.isI(i-2, "import")):
-			a.add(CategoryJWTImport, i, "JWT library import: "+tk.text)
+			a.add(RuleJWTImport, i, "JWT library import: "+tk.text)
 			k := i - 3
 			if a.isI(k, "await") {
 				k--
@@ -73,6 +68,7 @@ func (a *analyzer) jsImports() {
 			}
 		}
 	}
+	a.bindInstances(false)
 }
 
 // bindNamespace records a default or namespace import of a JWT module.
@@ -177,19 +173,37 @@ var jsMethodModifiers = setOf("async", "static", "public", "private", "protected
 
 var jsNoDefAfter = setOf("return", "await", "yield", "new", "typeof", "void", "delete", "throw", "case", "in", "of", "instanceof")
 
-func (a *analyzer) jsIsDefinition(i int) bool {
+// jsDefs finds the named function definitions: function declarations with
+// a body (not overload signatures), class and object methods, and
+// name = / name: function or arrow values. trackBrackets runs on every
+// token so that a method is told from a call and a type member.
+func (a *analyzer) jsDefs() {
+	for i := 0; i < len(a.t); i++ {
+		a.trackBrackets(i)
+		if a.t[i].kind != tkIdent {
+			continue
+		}
+		next := byte(0)
+		if i+1 < len(a.t) && a.t[i+1].kind == tkPunct && len(a.t[i+1].text) == 1 {
+			next = a.t[i+1].text[0]
+		}
+		if next != '=' && next != ':' && next != '(' && !a.isI(i-1, "function") && !a.isP(i-1, "*") {
+			continue
+		}
+		if d, ok := a.jsDef(i); ok {
+			a.defs = append(a.defs, d)
+		}
+	}
+}
+
+func (a *analyzer) jsDef(i int) (funcDef, bool) {
+	d := funcDef{name: a.t[i].text, at: i}
 	if a.isI(i-1, "function") || a.isP(i-1, "*") && a.isI(i-2, "function") {
-		j := i + 1
-		if a.isP(j, "<") { // generic parameters
-			for j < len(a.t) && j < i+40 && !a.isP(j, "(") {
-				j++
-			}
+		j := a.skipGenerics(i + 1)
+		if !a.isP(j, "(") {
+			return d, false
 		}
-		if a.isP(j, "(") {
-			k := a.matchForward(j)
-			return k > 0 && a.jsBodyFollows(k) // overload signatures have no body
-		}
-		return false
+		return a.jsFunction(d, j)
 	}
 	inner := byte(0)
 	if n := len(a.brackets); n > 0 {
@@ -197,7 +211,7 @@ func (a *analyzer) jsIsDefinition(i int) bool {
 	}
 	switch {
 	case a.isP(i+1, "="):
-		return a.jsFuncValue(i + 2)
+		return a.jsFuncValue(d, i+2)
 	case a.isP(i+1, ":"):
 		if a.isI(i-1, "const") || a.isI(i-1, "let") || a.isI(i-1, "var") {
 			depth := 0
@@ -211,30 +225,59 @@ func (a *analyzer) jsIsDefinition(i int) bool {
 				case ")", "]", "}", ">":
 					depth--
 				case ";":
-					return false
+					return d, false
 				case "=":
 					if depth == 0 {
-						return a.jsFuncValue(j + 1)
+						return a.jsFuncValue(d, j+1)
 					}
 				}
 			}
-			return false
+			return d, false
 		}
 		if inner != '{' || !(a.isP(i-1, "{") || a.isP(i-1, ",")) {
-			return false // parameter annotation, type member, ternary, label
+			return d, false // parameter annotation, type member, ternary, label
 		}
-		return a.jsFuncValue(i + 2)
+		return a.jsFuncValue(d, i+2)
 	case a.isP(i+1, "("):
-		if inner != '{' || jsNotMethodNames[a.t[i].text] {
-			return false
+		if inner != '{' || jsNotMethodNames[a.t[i].text] || !a.jsMethodPrefix(i) {
+			return d, false
 		}
-		if !a.jsMethodPrefix(i) {
-			return false
-		}
-		k := a.matchForward(i + 1)
-		return k > 0 && a.jsBodyFollows(k)
+		return a.jsFunction(d, i+1)
 	}
-	return false
+	return d, false
+}
+
+// skipGenerics returns the index after a <...> type parameter list at j,
+// or j when there is none.
+func (a *analyzer) skipGenerics(j int) int {
+	if !a.isP(j, "<") {
+		return j
+	}
+	for k := j; k < len(a.t) && k < j+40; k++ {
+		if a.isP(k, "(") {
+			return k
+		}
+	}
+	return j
+}
+
+// jsFunction completes d for a function whose parameter list opens at j
+// and whose body is a block.
+func (a *analyzer) jsFunction(d funcDef, j int) (funcDef, bool) {
+	k := a.partner(j)
+	if k < 0 {
+		return d, false
+	}
+	b := a.jsBodyBrace(k)
+	if b < 0 {
+		return d, false // an overload signature or a call
+	}
+	end := a.partner(b)
+	if end < 0 {
+		end = len(a.t)
+	}
+	d.params, d.body = [2]int{j + 1, k}, [2]int{b + 1, end}
+	return d, true
 }
 
 // jsMethodPrefix: the token before a class/object method name is one that
@@ -262,38 +305,44 @@ func (a *analyzer) jsMethodPrefix(i int) bool {
 	return p.line < a.t[i].line
 }
 
-// jsFuncValue reports whether a function value (function expression or
+// jsFuncValue completes d when a function value (function expression or
 // arrow function) starts at j.
-func (a *analyzer) jsFuncValue(j int) bool {
+func (a *analyzer) jsFuncValue(d funcDef, j int) (funcDef, bool) {
 	if a.isI(j, "async") {
 		j++
 	}
 	if a.isI(j, "function") {
-		return true
+		k := j + 1
+		if a.isP(k, "*") {
+			k++
+		}
+		if a.isIdent(k) {
+			k++
+		}
+		k = a.skipGenerics(k)
+		if !a.isP(k, "(") {
+			return d, false
+		}
+		return a.jsFunction(d, k)
 	}
 	if a.isIdent(j) && a.isP(j+1, "=>") {
-		return true
+		d.params = [2]int{j, j + 1}
+		return a.jsArrowBody(d, j+1)
 	}
-	if a.isP(j, "<") { // generic arrow
-		for k := j; k < len(a.t) && k < j+40; k++ {
-			if a.isP(k, "(") {
-				j = k
-				break
-			}
-		}
-	}
+	j = a.skipGenerics(j)
 	if !a.isP(j, "(") {
-		return false
+		return d, false
 	}
-	k := a.matchForward(j)
+	k := a.partner(j)
 	if k < 0 {
-		return false
+		return d, false
 	}
+	d.params = [2]int{j + 1, k}
 	if a.isP(k+1, "=>") {
-		return true
+		return a.jsArrowBody(d, k+1)
 	}
 	if !a.isP(k+1, ":") {
-		return false
+		return d, false
 	}
 	for m := k + 2; m < len(a.t) && m < k+60; m++ {
 		if a.t[m].kind != tkPunct {
@@ -301,23 +350,79 @@ func (a *analyzer) jsFuncValue(j int) bool {
 		}
 		switch a.t[m].text {
 		case "=>":
-			return true
+			return a.jsArrowBody(d, m)
 		case ";", "=", "{", "}":
-			return false
+			return d, false
 		}
 	}
-	return false
+	return d, false
 }
 
-// jsBodyFollows reports whether the ')' at k closing a parameter list is
-// followed (after an optional return-type annotation) by a function body.
-func (a *analyzer) jsBodyFollows(k int) bool {
-	j := k + 1
-	if a.isP(j, "{") {
+// jsArrowBody completes d for an arrow function whose "=>" is at ar: a
+// block, or an expression up to the end of its statement.
+func (a *analyzer) jsArrowBody(d funcDef, ar int) (funcDef, bool) {
+	if a.isP(ar+1, "{") {
+		end := a.partner(ar + 1)
+		if end < 0 {
+			end = len(a.t)
+		}
+		d.body = [2]int{ar + 2, end}
+		return d, true
+	}
+	d.body = [2]int{ar + 1, a.jsExprEnd(ar + 1)}
+	return d, true
+}
+
+// jsExprEnd returns where the expression starting at s ends: a ';' or ','
+// at its depth, an unmatched closer, or a line break after a token that
+// can end an expression, before one that cannot continue it.
+func (a *analyzer) jsExprEnd(s int) int {
+	depth := 0
+	for j := s; j < len(a.t); j++ {
+		tk := a.t[j]
+		if tk.kind == tkPunct {
+			switch tk.text {
+			case "(", "[", "{":
+				depth++
+			case ")", "]", "}":
+				if depth == 0 {
+					return j
+				}
+				depth--
+			case ";", ",":
+				if depth == 0 {
+					return j
+				}
+			}
+			continue
+		}
+		if depth == 0 && j > s && tk.kind == tkIdent && tk.line > a.t[j-1].line && jsEndsExpr(a.t[j-1]) {
+			return j
+		}
+	}
+	return len(a.t)
+}
+
+func jsEndsExpr(p token) bool {
+	switch p.kind {
+	case tkIdent:
+		return !jsNoDefAfter[p.text] && p.text != "as" && p.text != "satisfies"
+	case tkString, tkNumber:
 		return true
 	}
+	return p.text == ")" || p.text == "]" || p.text == "}"
+}
+
+// jsBodyBrace returns the index of the '{' opening a function body after
+// the ')' at k closing a parameter list (past an optional return-type
+// annotation), or -1 when none follows.
+func (a *analyzer) jsBodyBrace(k int) int {
+	j := k + 1
+	if a.isP(j, "{") {
+		return j
+	}
 	if !a.isP(j, ":") {
-		return false
+		return -1
 	}
 	depth := 0
 	for j++; j < len(a.t) && j < k+200; j++ {
@@ -330,27 +435,27 @@ func (a *analyzer) jsBodyFollows(k int) bool {
 		case ")", "]", ">":
 			depth--
 			if depth < 0 {
-				return false
+				return -1
 			}
 		case "{":
 			prev := a.t[j-1]
 			typeBrace := depth > 0 || prev.kind == tkPunct && (prev.text == ":" || prev.text == "|" ||
 				prev.text == "&" || prev.text == "," || prev.text == "<" || prev.text == "=>" || prev.text == "(")
 			if !typeBrace {
-				return true
+				return j
 			}
-			m := a.matchForward(j)
+			m := a.partner(j)
 			if m < 0 {
-				return false
+				return -1
 			}
 			j = m
 		case ";", "=", "}":
 			if depth == 0 {
-				return false
+				return -1
 			}
 		}
 	}
-	return false
+	return -1
 }
 
 // trackBrackets maintains the JS/TS bracket stack as of token i (brackets

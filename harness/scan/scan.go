@@ -1,18 +1,17 @@
 package scan
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,64 +22,30 @@ const MaxFileSize = 2 << 20
 
 // Options configures Scan.
 type Options struct {
-	// AuthPaths are globs (path.Match syntax) on slash paths relative to
-	// the scan root, plus "dir/**" meaning everything below dir. Files they
-	// match are the auth service: never read, never reported. A pattern
-	// that matches a directory also covers everything below it.
+	// Root is the repository root: finding paths, AuthPaths and TestPaths
+	// are relative to it. Empty means FindRoot of the first scanned path.
+	// Every scanned path must be inside it.
+	Root string
+	// AuthPaths are doublestar globs (** is any number of directories,
+	// zero included) on slash paths relative to Root, or absolute paths
+	// inside it. Files they match, or that are below a directory they
+	// match, are the auth service: never read, never reported. A pattern
+	// that matches no file is an error (*PatternError).
 	AuthPaths []string
-	// IncludeTests also scans test files (excluded by default): Python
-	// test_*.py, *_test.py, conftest.py and anything under a tests/ or
-	// test/ directory; Go *_test.go; JS/TS *.test.*, *.spec.* and anything
-	// under __tests__/.
+	// TestPaths are globs like AuthPaths naming more test code, on top of
+	// the built-in rules: Python test_*.py, *_test.py, *_tests.py,
+	// conftest.py; Go *_test.go; JS/TS *.test.*, *.spec.*, *.e2e.*; and
+	// anything below a directory named test, tests, testing, testdata,
+	// __tests__, __mocks__, e2e, spec, specs, testutil, testutils,
+	// testhelpers, mocks, fakes, or test_*, test-*, *_test(s), *-test(s)
+	// (test_framework, integration_tests).
+	TestPaths []string
+	// IncludeTests also scans test code.
 	IncludeTests bool
+	// MinConfidence leaves out findings below it (counted in
+	// Result.Hidden). Empty means DefaultMinConfidence.
+	MinConfidence Confidence
 }
-
-// Category is the kind of a finding.
-type Category string
-
-// The categories, in report order.
-const (
-	CategoryJWTImport          Category = "jwt_import"
-	CategoryJWTOperation       Category = "jwt_operation"
-	CategorySecretAccess       Category = "secret_access"
-	CategoryDuplicateValidator Category = "duplicate_validator"
-)
-
-var categories = []Category{CategoryJWTImport, CategoryJWTOperation, CategorySecretAccess, CategoryDuplicateValidator}
-
-// Finding is one occurrence of JWT code outside the auth service.
-type Finding struct {
-	Category Category `json:"category"`
-	// Path is slash-separated and relative to the scan root. When Scan is
-	// given several roots it is prefixed with the root as given, so paths
-	// from different roots cannot collide.
-	Path string `json:"path"`
-	// Line and Column are 1-based; Column counts Unicode code points.
-	Line   int `json:"line"`
-	Column int `json:"column"`
-	// Snippet is the trimmed source line, at most 120 characters, with
-	// token-like strings (JWTs, long base64/hex runs) redacted.
-	Snippet string `json:"snippet"`
-	Detail  string `json:"detail"`
-}
-
-// CategoryCount summarises one category.
-type CategoryCount struct {
-	Files       int `json:"files"`       // distinct files with at least one finding
-	Occurrences int `json:"occurrences"` // findings
-}
-
-// Result is the outcome of a scan.
-type Result struct {
-	Findings     []Finding // sorted by path, line, column, category
-	FilesScanned int       // source files read and analysed
-	LinesScanned int       // lines in those files
-	// ByCategory has an entry for every category, zero or not.
-	ByCategory map[Category]CategoryCount
-}
-
-// skipDirs are never descended into below a scan root.
-var skipDirs = map[string]bool{"node_modules": true, "vendor": true, ".git": true, "testdata": true}
 
 type fileJob struct {
 	abs     string
@@ -89,60 +54,76 @@ type fileJob struct {
 }
 
 type fileResult struct {
-	skipped  bool // over MaxFileSize
-	lines    int
-	findings []Finding
-	defs     []defSite
-	err      error
+	skipped   bool // over MaxFileSize
+	generated bool // says it is generated
+	lines     int
+	findings  []Finding
+	funcs     []funcInfo
+	err       error
 }
 
-// Scan scans the files below roots (directories or single files) for JWT
-// code outside opts.AuthPaths. A root that does not exist is an error
-// naming it. Scan stops between files when ctx is cancelled and returns
-// ctx's error. A file or directory that cannot be read is an error too,
-// as is a malformed AuthPaths pattern. Files are read by a bounded pool of
-// GOMAXPROCS workers; the result is deterministic whatever the concurrency.
-func Scan(ctx context.Context, roots []string, opts Options) (Result, error) {
+// Scan scans the files below paths (directories or single files) for JWT
+// code outside opts.AuthPaths. A path that does not exist or is outside
+// the root is an error naming it, as is a malformed pattern or one that
+// matches no file, and a file or directory that cannot be read. Scan stops
+// between files when ctx is cancelled and returns ctx's error. Files are
+// read by a bounded pool of GOMAXPROCS workers; the result is
+// deterministic whatever the concurrency.
+func Scan(ctx context.Context, paths []string, opts Options) (Result, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if len(roots) == 0 {
+	if len(paths) == 0 {
 		return Result{}, errors.New("scan: no paths to scan")
 	}
-	auth, err := newAuthMatcher(opts.AuthPaths)
+	minConf := opts.MinConfidence
+	if minConf == "" {
+		minConf = DefaultMinConfidence
+	}
+	if _, err := ParseConfidence(string(minConf)); err != nil {
+		return Result{}, fmt.Errorf("scan: %w", err)
+	}
+	root, err := resolveRoot(opts.Root, paths[0])
 	if err != nil {
 		return Result{}, err
 	}
-	var jobs []fileJob
-	seen := map[string]bool{}
-	for _, root := range roots {
+	auth, err := newGlobSet("auth path", root, opts.AuthPaths)
+	if err != nil {
+		return Result{}, err
+	}
+	tests, err := newGlobSet("test path", root, opts.TestPaths)
+	if err != nil {
+		return Result{}, err
+	}
+	w := &walker{ctx: ctx, root: root, auth: auth, tests: tests, includeTests: opts.IncludeTests, seen: map[string]bool{}}
+	for _, p := range paths {
 		if err := ctx.Err(); err != nil {
 			return Result{}, err
 		}
-		found, err := collect(ctx, root, len(roots) > 1, auth, opts.IncludeTests)
-		if err != nil {
+		if err := w.add(p); err != nil {
 			return Result{}, err
 		}
-		for _, j := range found {
-			if !seen[j.abs] {
-				seen[j.abs] = true
-				jobs = append(jobs, j)
-			}
-		}
+	}
+	if err := auth.unmatched(root); err != nil {
+		return Result{}, err
+	}
+	if err := tests.unmatched(root); err != nil {
+		return Result{}, err
 	}
 
+	jobs := w.jobs
 	results := make([]fileResult, len(jobs))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), max(len(jobs), 1)) {
 		wg.Go(func() {
-			var toks []token
+			var buf scanBuffers
 			for {
 				k := int(next.Add(1) - 1)
 				if k >= len(jobs) || ctx.Err() != nil {
 					return
 				}
-				results[k], toks = scanFile(jobs[k], toks)
+				results[k] = scanFile(jobs[k], &buf)
 			}
 		})
 	}
@@ -151,212 +132,295 @@ func Scan(ctx context.Context, roots []string, opts Options) (Result, error) {
 		return Result{}, err
 	}
 
-	res := Result{ByCategory: make(map[Category]CategoryCount, len(categories))}
-	type site struct {
-		defSite
-		path string
-	}
-	groups := map[string][]site{}
+	res := Result{Root: root, MinConfidence: minConf, Files: w.counts}
+	order := make([]int, 0, len(jobs)) // scanned files, by path
+	nFindings, nFuncs := 0, 0
 	for k, fr := range results {
-		if fr.err != nil {
+		switch {
+		case fr.err != nil:
 			return Result{}, fr.err
-		}
-		if fr.skipped {
+		case fr.skipped:
+			res.Files.TooLarge++
+			continue
+		case fr.generated:
+			res.Files.Vendored++
 			continue
 		}
-		res.FilesScanned++
+		res.Files.Scanned++
 		res.LinesScanned += fr.lines
-		for _, f := range fr.findings {
-			f.Path = jobs[k].display
-			res.Findings = append(res.Findings, f)
-		}
-		for _, d := range fr.defs {
-			groups[d.key] = append(groups[d.key], site{d, jobs[k].display})
+		nFindings += len(fr.findings)
+		nFuncs += len(fr.funcs)
+		order = append(order, k)
+	}
+	slices.SortFunc(order, func(x, y int) int { return cmp.Compare(jobs[x].display, jobs[y].display) })
+	sites := make([]funcSite, 0, nFuncs)
+	for _, k := range order {
+		for i := range results[k].funcs {
+			sites = append(sites, funcSite{funcInfo: &results[k].funcs[i], path: jobs[k].display, file: k})
 		}
 	}
-	for _, sites := range groups {
-		if len(sites) < 2 {
+	// Each file's findings are sorted and fingerprinted by its worker;
+	// files in path order are globally sorted. The few validator findings
+	// that need the whole scan are sorted apart and merged in.
+	files := make([][]Finding, len(results))
+	for k := range results {
+		files[k] = results[k].findings
+	}
+	vf := validatorFindings(sites, files)
+	sortFindings(vf)
+	res.Findings = make([]Finding, 0, nFindings+len(vf))
+	keep := func(f *Finding) {
+		if f.Confidence.rank() < minConf.rank() {
+			res.Hidden++
+			return
+		}
+		res.Findings = append(res.Findings, *f)
+	}
+	v := 0
+	for _, k := range order {
+		fs := results[k].findings
+		for v < len(vf) && vf[v].Path < jobs[k].display { // from files with no findings of their own
+			keep(&vf[v])
+			v++
+		}
+		if (v == len(vf) || vf[v].Path != jobs[k].display) && allAtLeast(fs, minConf) {
+			res.Findings = append(res.Findings, fs...) // the usual case: one copy
 			continue
 		}
-		slices.SortFunc(sites, func(x, y site) int {
-			return cmp.Or(cmp.Compare(x.path, y.path), cmp.Compare(x.line, y.line), cmp.Compare(x.col, y.col))
-		})
-		for i, s := range sites {
-			var others []string
-			for j, o := range sites {
-				if j != i {
-					others = append(others, o.path+":"+strconv.Itoa(o.line))
-				}
+		for i := range fs {
+			for v < len(vf) && compareFindings(&vf[v], &fs[i]) < 0 {
+				keep(&vf[v])
+				v++
 			}
-			if len(others) > 3 {
-				others = append(others[:3], "…")
-			}
-			res.Findings = append(res.Findings, Finding{
-				Category: CategoryDuplicateValidator,
-				Path:     s.path,
-				Line:     s.line,
-				Column:   s.col,
-				Snippet:  s.snippet,
-				Detail: fmt.Sprintf("token validator %s defined in %d places; also at %s",
-					s.name, len(sites), strings.Join(others, ", ")),
-			})
+			keep(&fs[i])
 		}
 	}
-	sortFindings(res.Findings)
-	res.ByCategory = countByCategory(res.Findings)
+	for ; v < len(vf); v++ {
+		keep(&vf[v])
+	}
+	res.ByRule = countByRule(res.Findings)
 	return res, nil
 }
 
+// allAtLeast: no finding of fs is below conf.
+func allAtLeast(fs []Finding, conf Confidence) bool {
+	r := conf.rank()
+	for i := range fs {
+		if fs[i].Confidence.rank() < r {
+			return false
+		}
+	}
+	return true
+}
+
+// resolveRoot makes the repository root absolute and real, defaulting it.
+func resolveRoot(root, first string) (string, error) {
+	if root == "" {
+		r, err := FindRoot(first)
+		if err != nil {
+			return "", fmt.Errorf("scan: %w", err)
+		}
+		return r, nil
+	}
+	r, err := realPath(root)
+	if err != nil {
+		return "", fmt.Errorf("scan: root %q: %w", root, err)
+	}
+	if st, err := os.Stat(r); err != nil || !st.IsDir() {
+		return "", fmt.Errorf("scan: root %q is not a directory", root)
+	}
+	return r, nil
+}
+
+// sortFindings sorts by path, line, column, rule and message: report order.
 func sortFindings(fs []Finding) {
-	slices.SortFunc(fs, func(x, y Finding) int {
-		return cmp.Or(cmp.Compare(x.Path, y.Path), cmp.Compare(x.Line, y.Line), cmp.Compare(x.Column, y.Column),
-			cmp.Compare(categoryRank(x.Category), categoryRank(y.Category)), cmp.Compare(x.Detail, y.Detail))
-	})
+	slices.SortFunc(fs, func(x, y Finding) int { return compareFindings(&x, &y) })
 }
 
-func categoryRank(c Category) int {
-	if i := slices.Index(categories, c); i >= 0 {
-		return i
-	}
-	return len(categories)
+func compareFindings(x, y *Finding) int {
+	return cmp.Or(cmp.Compare(x.Path, y.Path), cmp.Compare(x.Line, y.Line), cmp.Compare(x.Column, y.Column),
+		cmp.Compare(ruleRank(x.Rule), ruleRank(y.Rule)), cmp.Compare(x.Message, y.Message))
 }
 
-func countByCategory(fs []Finding) map[Category]CategoryCount {
-	m := make(map[Category]CategoryCount, len(categories))
-	files := map[Category]map[string]bool{}
-	for _, c := range categories {
-		m[c] = CategoryCount{}
-		files[c] = map[string]bool{}
-	}
-	for _, f := range fs {
-		c := m[f.Category]
-		c.Occurrences++
-		if files[f.Category] == nil {
-			files[f.Category] = map[string]bool{}
-		}
-		if !files[f.Category][f.Path] {
-			files[f.Category][f.Path] = true
-			c.Files++
-		}
-		m[f.Category] = c
-	}
-	return m
+// walker lists the files to scan below the scanned paths and counts the
+// ones it skips.
+type walker struct {
+	ctx          context.Context
+	root         string
+	auth, tests  *globSet
+	includeTests bool
+	counts       FileCounts
+	jobs         []fileJob
+	seen         map[string]bool // absolute paths already listed or counted
 }
 
-// collect lists the files to scan below root.
-func collect(ctx context.Context, root string, prefixed bool, auth authMatcher, includeTests bool) ([]fileJob, error) {
-	info, err := os.Stat(root)
+// add walks one scanned path.
+func (w *walker) add(p string) error {
+	abs, err := realPath(p)
 	if err != nil {
-		return nil, fmt.Errorf("scan: root %q: %w", root, err)
+		return fmt.Errorf("scan: path %q: %w", p, err)
 	}
-	prefix := ""
-	if prefixed {
-		prefix = filepath.ToSlash(filepath.Clean(root))
+	rel, err := filepath.Rel(w.root, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("scan: path %q is %w %s (set the root)", p, errOutsideRoot, w.root)
 	}
-	display := func(rel string) string {
-		if prefix == "" {
-			return rel
-		}
-		return path.Join(prefix, rel)
+	rel = filepath.ToSlash(rel)
+	if rel == "." {
+		rel = ""
 	}
-	if !info.IsDir() {
-		// An explicitly named file is scanned if its language is known,
-		// even when it looks like a test; AuthPaths still apply to its name.
-		lang := languageOf(root)
-		name := filepath.Base(root)
-		if lang == nil || auth.match(name) {
-			return nil, nil
-		}
-		abs, err := filepath.Abs(root)
-		if err != nil {
-			return nil, fmt.Errorf("scan: root %q: %w", root, err)
-		}
-		d := name
-		if prefix != "" {
-			d = prefix
-		}
-		return []fileJob{{abs: abs, display: d, lang: lang}}, nil
-	}
-	absRoot, err := filepath.Abs(root)
-	if err == nil {
-		absRoot, err = filepath.EvalSymlinks(absRoot) // WalkDir does not follow a symlinked root
-	}
+	st, err := os.Stat(abs)
 	if err != nil {
-		return nil, fmt.Errorf("scan: root %q: %w", root, err)
+		return fmt.Errorf("scan: path %q: %w", p, err)
 	}
-	var jobs []fileJob
-	err = filepath.WalkDir(absRoot, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if p == absRoot {
-			return nil
-		}
-		rel, err := filepath.Rel(absRoot, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			if skipDirs[d.Name()] || auth.match(rel) {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() {
-			return nil // symlinks, devices: not followed
-		}
-		lang := languageOf(d.Name())
-		if lang == nil || !includeTests && isTestFile(rel, lang) || auth.match(rel) {
-			return nil
-		}
-		jobs = append(jobs, fileJob{abs: p, display: display(rel), lang: lang})
+	c := classScan
+	if w.auth.matchWithin(rel) {
+		c = classAuth
+	}
+	if !st.IsDir() {
+		// A file named on its own is scanned if its language is known,
+		// even when its name says test or generated; AuthPaths apply.
+		w.file(abs, rel, c)
 		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("scan: %s: %w", root, err)
 	}
-	return jobs, nil
+	if c == classScan && w.tests.matchWithin(rel) {
+		c = classTest
+	}
+	if err := w.dir(abs, rel, c); err != nil {
+		return fmt.Errorf("scan: %s: %w", p, err)
+	}
+	return nil
 }
 
-func isTestFile(rel string, lang *language) bool {
-	dir, base := path.Split(rel)
-	dirs := strings.Split(strings.TrimSuffix(dir, "/"), "/")
-	return lang.isTest(base, dirs)
+func (w *walker) dir(abs, rel string, c class) error {
+	entries, err := os.ReadDir(abs)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+		name := e.Name()
+		childRel := name
+		if rel != "" {
+			childRel = rel + "/" + name
+		}
+		childAbs := filepath.Join(abs, name)
+		if e.IsDir() {
+			if vcsDirs[name] {
+				continue
+			}
+			cc := w.classify(childRel, c, vendoredDir(name), testDir(name))
+			if err := w.dir(childAbs, childRel, cc); err != nil {
+				return err
+			}
+			continue
+		}
+		if !e.Type().IsRegular() {
+			continue // symlinks, devices: not followed
+		}
+		lang := languageOf(name)
+		cc := w.classify(childRel, c, generatedFile(name), lang != nil && lang.isTestFile(name))
+		if lang != nil {
+			w.file(childAbs, childRel, cc)
+		}
+	}
+	return nil
 }
 
-// scanFile reads and analyses one file. toks is a reusable buffer.
-func scanFile(job fileJob, toks []token) (fileResult, []token) {
+// classify decides the class of an entry in a directory of class c. The
+// auth patterns win; then what the directory already is; then vendored
+// and test by name and the test patterns.
+func (w *walker) classify(rel string, c class, vendored, test bool) class {
+	inAuth := w.auth.match(rel)
+	inTests := w.tests.match(rel)
+	switch {
+	case inAuth || c == classAuth:
+		return classAuth
+	case c == classVendored:
+		return classVendored
+	case vendored:
+		return classVendored
+	case c == classTest || test || inTests:
+		return classTest
+	}
+	return classScan
+}
+
+// file lists or counts one source file.
+func (w *walker) file(abs, rel string, c class) {
+	if w.seen[abs] {
+		return
+	}
+	w.seen[abs] = true
+	lang := languageOf(abs)
+	if lang == nil {
+		return
+	}
+	if c == classTest && w.includeTests {
+		c = classScan
+	}
+	switch c {
+	case classAuth:
+		w.counts.Auth++
+	case classVendored:
+		w.counts.Vendored++
+	case classTest:
+		w.counts.Tests++
+	default:
+		display := rel
+		if display == "" {
+			display = path.Base(filepath.ToSlash(abs))
+		}
+		w.jobs = append(w.jobs, fileJob{abs: abs, display: display, lang: lang})
+	}
+}
+
+// scanBuffers are a worker's buffers, reused from file to file.
+type scanBuffers struct {
+	data []byte
+	toks []token
+	seen map[[16]byte]int // fingerprint ordinals
+	analysisBuffers
+}
+
+// scanFile reads and analyses one file.
+func scanFile(job fileJob, buf *scanBuffers) fileResult {
 	f, err := os.Open(job.abs)
 	if err != nil {
-		return fileResult{err: fmt.Errorf("scan: %w", err)}, toks
+		return fileResult{err: fmt.Errorf("scan: %w", err)}
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return fileResult{err: fmt.Errorf("scan: %w", err)}, toks
+		return fileResult{err: fmt.Errorf("scan: %w", err)}
 	}
 	if st.Size() > MaxFileSize {
-		return fileResult{skipped: true}, toks
+		return fileResult{skipped: true}
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return fileResult{err: fmt.Errorf("scan: %s: %w", job.abs, err)}, toks
+	b := bytes.NewBuffer(buf.data[:0])
+	b.Grow(int(st.Size()) + bytes.MinRead)
+	if _, err := b.ReadFrom(io.LimitReader(f, MaxFileSize+1)); err != nil {
+		return fileResult{err: fmt.Errorf("scan: %s: %w", job.display, err)}
 	}
-	if len(data) > MaxFileSize {
-		return fileResult{skipped: true}, toks
+	buf.data = b.Bytes()
+	if len(buf.data) > MaxFileSize {
+		return fileResult{skipped: true}
 	}
-	src := string(data)
-	toks = toks[:0]
-	toks = job.lang.lex(src, toks)
-	findings, defs := analyze(job.lang, src, toks)
-	for i := range defs {
-		defs[i].snippet = makeSnippet(src, defs[i].off)
+	src := string(buf.data)
+	if generatedHeader(src) {
+		return fileResult{generated: true}
 	}
-	return fileResult{lines: countLines(src), findings: findings, defs: defs}, toks
+	buf.toks = job.lang.lex(src, buf.toks[:0])
+	findings, funcs := analyze(job.lang, src, buf.toks, &buf.analysisBuffers)
+	for i := range findings {
+		findings[i].Path = job.display
+	}
+	if buf.seen == nil {
+		buf.seen = map[[16]byte]int{}
+	}
+	assignFingerprintsWith(findings, buf.seen)
+	return fileResult{lines: countLines(src), findings: findings, funcs: funcs}
 }
 
 func countLines(src string) int {
@@ -365,46 +429,4 @@ func countLines(src string) int {
 		n++
 	}
 	return n
-}
-
-// authMatcher decides whether a root-relative slash path is in the auth
-// service.
-type authMatcher []string
-
-func newAuthMatcher(patterns []string) (authMatcher, error) {
-	var m authMatcher
-	for _, p := range patterns {
-		q := strings.TrimPrefix(path.Clean(filepath.ToSlash(p)), "./")
-		if q == "**" || q == "." || q == "" {
-			m = append(m, "**")
-			continue
-		}
-		q = strings.TrimSuffix(q, "/**")
-		if _, err := path.Match(q, ""); err != nil {
-			return nil, fmt.Errorf("scan: bad auth path pattern %q: %w", p, err)
-		}
-		m = append(m, q)
-	}
-	return m, nil
-}
-
-// match reports whether rel or one of its leading directories matches a
-// pattern.
-func (m authMatcher) match(rel string) bool {
-	for _, p := range m {
-		if p == "**" {
-			return true
-		}
-		if ok, _ := path.Match(p, rel); ok {
-			return true
-		}
-		for i := 0; i < len(rel); i++ {
-			if rel[i] == '/' {
-				if ok, _ := path.Match(p, rel[:i]); ok {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/golang-jwt/jwt/v5"
+	"github.com/golang-jwt/jwt/v5" // want: jwt_import
 )
 
 // jwt.Parse(token) in a comment must not count; nor os.Getenv("JWT_SECRET").
 /* jwt.ParseWithClaims(x) in a block comment */
 
-var secret = os.Getenv("JWT_SECRET")
+var secret = os.Getenv("JWT_SECRET") // want: secret_read
 
 // Claims are the token claims.
 type Claims struct {
@@ -20,20 +20,20 @@ type Claims struct {
 }
 
 // Handle parses and re-signs a token.
-func Handle(raw string) (string, error) {
-	tok, err := jwt.ParseWithClaims(raw, &Claims{}, keyFunc)
+func Handle(raw string) (string, error) { // want: duplicate_validator
+	tok, err := jwt.ParseWithClaims(raw, &Claims{}, keyFunc) // want: jwt_operation
 	if err != nil {
 		return "", fmt.Errorf("jwt.Parse failed: %w", err)
 	}
-	t := jwt.NewWithClaims(jwt.SigningMethodHS256, tok.Claims)
-	return t.SignedString([]byte(secret))
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, tok.Claims) // want: jwt_operation
+	return t.SignedString([]byte(secret))                      // want: jwt_operation
 }
 
 func keyFunc(t *jwt.Token) (any, error) { return []byte(secret), nil }
 
 // ValidateToken is also defined in worker.
-func ValidateToken(raw string) bool {
-	_, err := jwt.Parse(raw, keyFunc)
+func ValidateToken(raw string) bool { // want: duplicate_validator
+	_, err := jwt.Parse(raw, keyFunc) // want: jwt_operation
 	return err == nil
 }
 

@@ -1,5 +1,5 @@
 package legacy
 
-import "github.com/dgrijalva/jwt-go"
+import "github.com/dgrijalva/jwt-go" // want: jwt_import
 
 var _ = jwt.New

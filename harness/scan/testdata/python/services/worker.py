@@ -1,4 +1,4 @@
-def validate_token(token):
+def validate_token(token):  # low: validator_name
     """validate_token is also defined in app/validators.py."""
     return bool(token)
 

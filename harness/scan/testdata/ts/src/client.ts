@@ -4,7 +4,7 @@
  */
 export function verifyToken(token: string): boolean;
 export function verifyToken(token: string, strict: boolean): boolean;
-export function verifyToken(token: string, strict = false): boolean {
+export function verifyToken(token: string, strict = false): boolean { // low: validator_name
   return token.length > 0 && !strict;
 }
 
