@@ -26,6 +26,7 @@ type runCLI struct {
 	dryRun      bool
 	noProgress  bool
 	heartbeat   time.Duration
+	ci          ciFlag
 }
 
 // runFlags binds gpcheck run's flags to spec (whose current values are
@@ -75,6 +76,7 @@ func runFlags(spec *engine.Spec, c *runCLI, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&c.configFile, "config", c.configFile, "read settings from this YAML file (gpcheck.yaml); flags override it")
 	fs.BoolVar(&c.noProgress, "no-progress", c.noProgress, "never print live progress")
 	fs.DurationVar(&c.heartbeat, "heartbeat", cmp.Or(c.heartbeat, engine.DefaultHeartbeat), "while the golden path runs, print a heartbeat line (flows/s, completion so far, gpcheck's RSS) to stderr this often, also kept in report.json (0: never)")
+	fs.Var(&c.ci, "ci", ciUsage())
 	return fs
 }
 
@@ -205,6 +207,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return runError(err)
 	}
 	printOutcome(stdout, res)
+	emitCI(stdout, stderr, c.ci, spec.ReportDir, res)
 	if spec.History != "" && res.WriteErr == nil {
 		fmt.Fprintf(stdout, "history: appended to %s\n", spec.History)
 	}

@@ -24,7 +24,7 @@ type sutProcess struct {
 // startSUTProcess starts `gpcheck sut` with env and args on free loopback
 // ports and waits (20 s at most) until it serves. It is killed when the
 // test ends.
-func startSUTProcess(t *testing.T, env []string, args ...string) *sutProcess {
+func startSUTProcess(t testing.TB, env []string, args ...string) *sutProcess {
 	t.Helper()
 	cmd := exec.Command(gpcheckBin, append([]string{"sut", "--auth-addr", "127.0.0.1:0", "--backend-addr", "127.0.0.1:0", "--ws-addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)

@@ -33,6 +33,7 @@ func Rules() []Rule {
 		{"harness/profile", nil},
 		{"reports/reporters", []string{"reports", "reports/internal/..."}},
 		{"reports/history", []string{"reports", "reports/internal/..."}},
+		{"reports/ci", []string{"reports", "reports/reporters", "reports/internal/..."}},
 		{"reports/internal/...", []string{"reports", "reports/internal/..."}},
 		{"reports", nil},
 		{"internal/...", nil},

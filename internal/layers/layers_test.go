@@ -63,6 +63,8 @@ func TestCheck(t *testing.T) {
 		{"harness imports the engine", map[string][]string{"harness/flow": {"engine"}}, 1},
 		{"model imports a writer", map[string][]string{"reports": {"reports/reporters"}}, 1},
 		{"harness imports a writer", map[string][]string{"harness/check": {"reports/reporters"}}, 1},
+		{"CI output renders with a writer", map[string][]string{"reports/ci": {"reports/reporters", "reports/internal/format"}}, 0},
+		{"a writer imports CI output", map[string][]string{"reports/reporters": {"reports/ci"}}, 1},
 		{"fixtures import the harness", map[string][]string{"fixtures/sut": {"harness/profile", "harness/client"}}, 1},
 		{"profile imports the harness", map[string][]string{"harness/profile": {"harness/client"}}, 1},
 		{"suites import fixtures", map[string][]string{"suites": {"fixtures/sut"}}, 1},

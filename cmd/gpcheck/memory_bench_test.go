@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gpcheck/gpcheck/harness"
+	"github.com/gpcheck/gpcheck/harness/flow"
+	"github.com/gpcheck/gpcheck/harness/load"
+	"github.com/gpcheck/gpcheck/harness/profile"
+)
+
+// BenchmarkMemoryPerUser measures what gpcheck itself holds per virtual
+// user once a load run has ended and before the checks have run (the
+// Outcome they judge): the Go heap and the process's resident set, each
+// as the growth over the figure before the run, divided by the users.
+// The reference services run in another process (`gpcheck sut`), so
+// neither figure counts them. Comparing messages=10 with messages=100 (ten
+// times the flows for the same users) shows whether gpcheck's memory
+// grows with the flows or only with the users.
+//
+// The 10,000-user case takes minutes and 10,000 connections: it runs only
+// with GPCHECK_BENCH_LARGE=1.
+func BenchmarkMemoryPerUser(b *testing.B) {
+	cases := []struct{ users, messages int }{{1000, 10}, {1000, 100}, {10000, 10}}
+	for _, c := range cases {
+		b.Run(fmt.Sprintf("users=%d/messages=%d", c.users, c.messages), func(b *testing.B) {
+			if c.users > 1000 && os.Getenv("GPCHECK_BENCH_LARGE") != "1" {
+				b.Skip("10,000 users take minutes and 10,000 connections; run with GPCHECK_BENCH_LARGE=1")
+			}
+			raiseFileLimit(uint64(4*c.users + 1024))
+			sut := startSUTProcess(b, []string{"GPCHECK_BYPASS_KEY=bench-bypass", "GPCHECK_SERVICE_SECRET=bench-secret"})
+			env, err := harness.NewEnv(harness.Target{Kind: "remote", AuthURL: sut.urls["auth"], BackendURL: sut.urls["backend"], WSURL: sut.urls["ws"],
+				Users: profile.UsersBypass, BypassKey: "bench-bypass", ServiceID: "gpcheck", ServiceSecret: "bench-secret",
+				Profile: profile.Default(), SLA: harness.DefaultSLA(), RequestTimeout: 30 * time.Second})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; i < b.N; i++ {
+				heap0, rss0 := heapInUse(), rssBytes()
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+				out, err := load.Run(ctx, &flow.Driver{Env: env}, load.Options{Users: c.users, Messages: c.messages, Concurrency: 200, Seed: uint64(i + 1)})
+				cancel()
+				if err != nil {
+					b.Fatal(err)
+				}
+				heap1, rss1 := heapInUse(), rssBytes()
+				flows, done := 0, 0
+				for _, r := range out.Users {
+					for _, m := range r.Messages {
+						if !m.Dropped {
+							flows++
+							if m.Completed() {
+								done++
+							}
+						}
+					}
+				}
+				if done < flows {
+					b.Logf("%d of %d flows completed (the services saturate; the memory figures stand)", done, flows)
+				}
+				b.ReportMetric(float64(heap1-heap0)/float64(c.users)/1024, "heap-KiB/user")
+				b.ReportMetric(float64(rss1-rss0)/float64(c.users)/1024, "rss-KiB/user")
+				b.ReportMetric(float64(flows), "flows")
+				runtime.KeepAlive(out)
+			}
+		})
+	}
+}
+
+// heapInUse is the live heap after two collections.
+func heapInUse() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapInuse)
+}
+
+// rssBytes is the process's resident set (Linux; 0 elsewhere).
+func rssBytes() int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
