@@ -85,7 +85,16 @@ func calibrate(ctx context.Context, env *harness.Env, spec Spec) error {
 			}
 		}
 	}
-	return setupf("--signing-key-file: the signing key does not match the auth service: a token it issued, re-signed with the key, is rejected (%s)", orNone(code))
+	return setupf("%s: the signing key does not match the auth service: a token it issued, re-signed with the key, is rejected (%s)", keySource(spec), orNone(code))
+}
+
+// keySource names the setting the signing key came from, for setup
+// errors: --signing-key-var NAME (compose) or --signing-key-file.
+func keySource(spec Spec) string {
+	if spec.SigningKeyVar != "" {
+		return "--signing-key-var " + spec.SigningKeyVar
+	}
+	return "--signing-key-file"
 }
 
 // keyAccepted re-signs an issued token with key and asks the auth

@@ -11,13 +11,13 @@ import (
 
 // defineResilience registers the specs that break services on purpose
 // (label resilience; they need a target that can stop, pause and cut off
-// its services: the containers target).
+// its services: the containers and compose targets).
 func (s *state) defineResilience(g group) {
 	ginkgo.Describe(g.container, ginkgo.Ordered, ginkgo.ContinueOnFailure, func() {
 		for _, f := range check.ResilienceFaults() {
 			s.it(g, "resilience-"+f.Service, func(ctx ginkgo.SpecContext) {
 				if s.cfg.Controller == nil {
-					ginkgo.Skip("needs a target whose services gpcheck can stop, pause and cut off: --target containers")
+					ginkgo.Skip("needs a target whose services gpcheck can stop, pause and cut off: --target containers or compose")
 				}
 				ctx2 := mergeCtx(ctx, s.ctx)
 				se := s.sessions(ctx2, "resilience-"+f.Service, 1)[0]
