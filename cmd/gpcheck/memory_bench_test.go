@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,6 +26,9 @@ import (
 // neither figure counts them. Comparing messages=10 with messages=100 (ten
 // times the flows for the same users) shows whether gpcheck's memory
 // grows with the flows or only with the users.
+//
+// GPCHECK_BENCH_HEAPPROFILE=FILE writes the heap profile taken with the
+// Outcome still held, to see what holds the memory.
 //
 // The 10,000-user case takes minutes and 10,000 connections: it runs only
 // with GPCHECK_BENCH_LARGE=1.
@@ -52,6 +56,9 @@ func BenchmarkMemoryPerUser(b *testing.B) {
 					b.Fatal(err)
 				}
 				heap1, rss1 := heapInUse(), rssBytes()
+				if name := os.Getenv("GPCHECK_BENCH_HEAPPROFILE"); name != "" {
+					writeHeapProfile(b, name) // what the Outcome holds, for go tool pprof -sample_index=inuse_space
+				}
 				flows, done := 0, 0
 				for _, r := range out.Users {
 					for _, m := range r.Messages {
@@ -72,6 +79,19 @@ func BenchmarkMemoryPerUser(b *testing.B) {
 				runtime.KeepAlive(out)
 			}
 		})
+	}
+}
+
+// writeHeapProfile writes the heap's profile to name.
+func writeHeapProfile(b *testing.B, name string) {
+	b.Helper()
+	f, err := os.Create(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
 	}
 }
 

@@ -74,7 +74,7 @@ func TestIsolation(t *testing.T) {
 			a.Frames[5] = flow.Received{Frame: frame("agent_completed", "user-0", "run-0", a.Messages[0].RequestID, `{"result":{"content":"You said: nothing"}}`)}
 		}, []string{"lacks the user's own canary"}},
 		{"another user's thread in a REST answer", func(a, b *flow.Result) {
-			a.REST = append(a.REST, flow.REST{Route: "GET /api/threads", Resp: client.Response{Status: 200, Body: []byte(`{"threads":[{"id":"th-1"}]}`)}})
+			a.AddREST("GET /api/threads", client.Response{Status: 200, Body: []byte(`{"threads":[{"id":"th-1"}]}`)})
 		}, []string{"(thread_id) 1 time(s), in GET /api/threads answer"}},
 		{"unparsed frame with a canary", func(a, b *flow.Result) {
 			a.Frames = append(a.Frames, flow.Received{Frame: client.Frame{Raw: []byte("oops " + b.Messages[0].Canary)}})
@@ -203,5 +203,25 @@ func TestIsolationAcrossShards(t *testing.T) {
 				t.Errorf("shards %v, want %v", got, tt.shards)
 			}
 		})
+	}
+}
+
+// TestIsolationKeepsTransientRESTLeaks: a REST answer that carried
+// another user's data once, and was then replaced by a clean answer of
+// the same route, is still judged — only its values were kept.
+func TestIsolationKeepsTransientRESTLeaks(t *testing.T) {
+	a, b := user(0), user(1)
+	route := "GET /api/threads/{id}/messages"
+	a.AddREST(route, client.Response{Status: 200, Body: []byte(`{"messages":[{"content":"You said: hello ` + b.Messages[0].Canary + `"}]}`)})
+	a.AddREST(route, client.Response{Status: 200, Body: []byte(`{"messages":[{"content":"You said: hello ` + a.Messages[0].Canary + `"}]}`)})
+	if len(a.REST) != 1 {
+		t.Fatalf("%d answers kept for one route, want the latest only", len(a.REST))
+	}
+	fs := Isolation(outcome(a, b))
+	if len(fs) != 1 || !strings.Contains(fs[0].Detail, "received u0001 (user-1)'s data (canary) 1 time(s), in "+route+" answer") {
+		t.Fatalf("findings %+v", fs)
+	}
+	if ev := strings.Join(fs[0].Evidence, "\n"); !strings.Contains(ev, "the answer itself was not kept") {
+		t.Errorf("evidence does not say where the leaked answer went:\n%s", ev)
 	}
 }

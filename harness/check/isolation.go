@@ -13,7 +13,7 @@ import (
 )
 
 // canaryPrefix starts every canary the load runner puts in user messages.
-const canaryPrefix = "gpc-"
+const canaryPrefix = flow.CanaryPrefix
 
 // Isolation checks that no user received another user's data: every frame
 // and REST answer each user received is searched for other users'
@@ -90,16 +90,27 @@ func Isolation(out *load.Outcome) []reports.Finding {
 				}
 			}
 		}
-		for _, rest := range r.REST {
-			seen := map[*leak]bool{}
-			for _, o := range markersIn(rest.Resp.Body, known) {
-				l := note(o, rest.Route+" answer")
-				if l != nil {
-					l.routes[rest.Route] = true
+		// REST answers: their values (flow.Result.RESTValues), each
+		// judged as markersIn judges a string value.
+		values := make([]string, 0, len(r.RESTValues))
+		for v := range r.RESTValues {
+			values = append(values, v)
+		}
+		sort.Strings(values)
+		for _, v := range values {
+			at := r.RESTValues[v]
+			found := canariesIn(v, known)
+			if o, ok := known.find(v); ok {
+				found = []markerOwner{o}
+			}
+			for _, o := range found {
+				l := note(o, at.Route+" answer")
+				if l == nil {
+					continue
 				}
-				if l != nil && !seen[l] && len(l.rest) < 2 {
-					seen[l] = true
-					l.rest = append(l.rest, rest.Route+" → "+excerpt(rest.Resp.Body))
+				l.routes[at.Route] = true
+				if len(l.rest) < 2 {
+					l.rest = append(l.rest, restEvidence(r, at, o.value))
 				}
 			}
 		}
@@ -313,23 +324,12 @@ func markersIn(raw []byte, owner *markers) []markerOwner {
 
 func canariesIn(s string, owner *markers) []markerOwner {
 	var out []markerOwner
-	for {
-		i := strings.Index(s, canaryPrefix)
-		if i < 0 {
-			return out
-		}
-		s = s[i:]
-		end := strings.IndexFunc(s, func(r rune) bool {
-			return !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
-		})
-		if end < 0 {
-			end = len(s)
-		}
-		if o, ok := owner.find(s[:end]); ok && o.kind == "canary" {
+	for _, c := range flow.Canaries(s) {
+		if o, ok := owner.find(c); ok && o.kind == "canary" {
 			out = append(out, o)
 		}
-		s = s[len(canaryPrefix):]
 	}
+	return out
 }
 
 func frameName(t string) string {
@@ -337,6 +337,19 @@ func frameName(t string) string {
 		return "unparsed"
 	}
 	return t
+}
+
+// restEvidence shows the REST answer that carried marker: the route's
+// latest answer when it still holds it, else where and when it was seen
+// (only an answer's values are kept, not every answer).
+func restEvidence(r *flow.Result, at flow.Seen, marker string) string {
+	for _, rest := range r.REST {
+		if rest.Route == at.Route && strings.Contains(string(rest.Resp.Body), marker) {
+			return rest.Route + " → " + excerpt(rest.Resp.Body)
+		}
+	}
+	return fmt.Sprintf("%s answer at %s held %s (the answer itself was not kept, only its values)",
+		at.Route, at.At.UTC().Format("15:04:05.000"), reports.Redact(marker))
 }
 
 // excerpt shortens raw for evidence; writers redact it further.

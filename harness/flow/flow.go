@@ -80,7 +80,7 @@ type Plan struct {
 func (p *Plan) MessageAt(m int) (text, canary, requestID string) {
 	h := fnv.New32a()
 	fmt.Fprintf(h, "%d/%s/%d/%d", p.Seed, p.Tag, p.Index, m)
-	canary = fmt.Sprintf("gpc-%s-u%04d-m%d-%08x", p.Tag, p.Index, m, h.Sum32())
+	canary = fmt.Sprintf(CanaryPrefix+"%s-u%04d-m%d-%08x", p.Tag, p.Index, m, h.Sum32())
 	requestID = fmt.Sprintf("req-%s-u%04d-m%d", p.Tag, p.Index, m)
 	if p.CounterIDs {
 		requestID = fmt.Sprintf("req-%d", m+1)
@@ -153,11 +153,25 @@ type Sent struct {
 	Raw  []byte
 }
 
-// REST is one REST answer the user received, kept for the isolation check.
+// REST is one REST answer the user received.
 type REST struct {
 	Route string
 	Resp  client.Response
 }
+
+// Seen says where and when a REST answer's value was first received.
+type Seen struct {
+	Route string
+	At    time.Time
+}
+
+// CanaryPrefix starts every canary (MessageAt).
+const CanaryPrefix = "gpc-"
+
+// maxValueLen bounds the string values of REST answers kept whole in
+// Result.RESTValues: ids are shorter; of longer strings (message texts)
+// only the canaries inside are kept.
+const maxValueLen = 256
 
 // Identity is every user id the system gave this user, path by path.
 type Identity struct {
@@ -192,7 +206,17 @@ type Result struct {
 	Frames []Received
 	// Sent is every frame the user sent, for transcripts.
 	Sent []Sent
+	// REST is the latest answer of each route the user called, for
+	// evidence: its first KiB (the rest is in RESTValues).
 	REST []REST
+	// RESTValues are the distinct values in every REST answer the user
+	// received — each string value of up to 256 bytes, and every canary
+	// inside a longer one (or anywhere in an answer that is not JSON) —
+	// with where each was first seen: what the isolation check searches
+	// for other users' markers. Kept instead of the answers themselves
+	// because a thread's history answer repeats the whole thread, so
+	// keeping every answer grows with the square of the thread's length.
+	RESTValues map[string]Seen
 
 	mu sync.Mutex
 }
@@ -516,7 +540,7 @@ func (d *Driver) probeIdentity(ctx context.Context, res *Result) {
 		res.Identity.Validate = v.UserID
 	}
 	prof, raw, err := d.Env.API.Profile(ctx, res.Token)
-	res.addREST("GET /api/v1/user/profile", raw)
+	res.AddREST("GET /api/v1/user/profile", raw)
 	if err != nil {
 		res.Identity.ProfileError = err.Error()
 	} else {
@@ -524,13 +548,89 @@ func (d *Driver) probeIdentity(ctx context.Context, res *Result) {
 	}
 }
 
-func (r *Result) addREST(route string, resp client.Response) {
+// AddREST records a REST answer r received on route: its values in
+// RESTValues, and the answer itself as the route's latest in REST.
+func (r *Result) AddREST(route string, resp client.Response) {
 	if resp.Status == 0 && resp.Body == nil {
 		return
 	}
+	seen := Seen{Route: route, At: time.Now()}
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.RESTValues == nil {
+		r.RESTValues = map[string]Seen{}
+	}
+	add := func(v string) {
+		if _, ok := r.RESTValues[v]; !ok {
+			r.RESTValues[v] = seen
+		}
+	}
+	var v any
+	if json.Unmarshal(resp.Body, &v) != nil {
+		for _, c := range Canaries(string(resp.Body)) {
+			add(c)
+		}
+	} else {
+		var walk func(any)
+		walk = func(v any) {
+			switch t := v.(type) {
+			case string:
+				if len(t) <= maxValueLen {
+					add(t)
+					return
+				}
+				for _, c := range Canaries(t) {
+					add(c)
+				}
+			case []any:
+				for _, e := range t {
+					walk(e)
+				}
+			case map[string]any:
+				for _, e := range t {
+					walk(e)
+				}
+			}
+		}
+		walk(v)
+	}
+	if len(resp.Body) > maxKeptBody {
+		// A copy, so that the whole answer's buffer is not kept.
+		resp.Body = append([]byte(nil), resp.Body[:maxKeptBody]...)
+	}
+	for i := range r.REST {
+		if r.REST[i].Route == route {
+			r.REST[i].Resp = resp
+			return
+		}
+	}
 	r.REST = append(r.REST, REST{Route: route, Resp: resp})
-	r.mu.Unlock()
+}
+
+// maxKeptBody bounds the REST answer kept for evidence; a report shows
+// less of it than that.
+const maxKeptBody = 1 << 10
+
+// Canaries returns the canary-shaped words in s: CanaryPrefix followed by
+// letters, digits and dashes. Whose they are, if anyone's, is the
+// checks' to say.
+func Canaries(s string) []string {
+	var out []string
+	for {
+		i := strings.Index(s, CanaryPrefix)
+		if i < 0 {
+			return out
+		}
+		s = s[i:]
+		end := strings.IndexFunc(s, func(r rune) bool {
+			return !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+		})
+		if end < 0 {
+			end = len(s)
+		}
+		out = append(out, s[:end])
+		s = s[len(CanaryPrefix):]
+	}
 }
 
 // connect opens connection n and waits for connection_established, all
@@ -731,7 +831,7 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, connN int, res 
 	hctx, cancel := context.WithTimeout(ctx, t.RequestTimeout)
 	defer cancel()
 	msgs, resp, err := d.Env.API.Messages(hctx, res.Token, m.ThreadID)
-	res.addREST("GET /api/threads/{id}/messages", resp)
+	res.AddREST("GET /api/threads/{id}/messages", resp)
 	if err != nil {
 		failErr(StageHistory, err, err.Error())
 		return

@@ -6,11 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpcheck/gpcheck/fixtures/sut"
-	"github.com/gpcheck/gpcheck/harness"
 	"github.com/gpcheck/gpcheck/harness/flow"
 	"github.com/gpcheck/gpcheck/harness/load"
-	"github.com/gpcheck/gpcheck/harness/profile"
 )
 
 func TestChurnPlansAreSeeded(t *testing.T) {
@@ -70,19 +67,7 @@ func TestChurnPartnersShareAShard(t *testing.T) {
 // the dropper comes back on a new connection and completes its next
 // message, and the tab closer's run completes on its main connection.
 func TestChurnAgainstTheReferenceServices(t *testing.T) {
-	s, err := sut.Start(context.Background(), sut.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	env, err := harness.NewEnv(harness.Target{
-		Kind: "local", AuthURL: s.AuthURL, BackendURL: s.BackendURL, WSURL: s.WSURL, Origin: sut.DefaultOrigin,
-		Users: profile.UsersBypass, BypassKey: s.BypassKey, ServiceID: s.HarnessServiceID, ServiceSecret: s.HarnessServiceSecret,
-		SigningKey: s.SigningKey, Profile: profile.Default(), SLA: harness.DefaultSLA(), RequestTimeout: 10 * time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := load.ReferenceEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	out, err := load.Run(ctx, &flow.Driver{Env: env}, load.Options{Users: 20, Messages: 2, Seed: 5, Abandoners: -1})

@@ -6,10 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gpcheck/gpcheck/fixtures/sut"
-	"github.com/gpcheck/gpcheck/harness"
 	"github.com/gpcheck/gpcheck/harness/flow"
-	"github.com/gpcheck/gpcheck/harness/profile"
 	"github.com/gpcheck/gpcheck/reports"
 )
 
@@ -66,19 +63,7 @@ func TestTallyCountsAsCompletionDoes(t *testing.T) {
 // while it lasts, with counts that only grow and end at most at the
 // run's own, and none after Run returns.
 func TestHeartbeatsDuringARun(t *testing.T) {
-	s, err := sut.Start(context.Background(), sut.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	env, err := harness.NewEnv(harness.Target{
-		Kind: "local", AuthURL: s.AuthURL, BackendURL: s.BackendURL, WSURL: s.WSURL, Origin: sut.DefaultOrigin,
-		Users: profile.UsersBypass, BypassKey: s.BypassKey, ServiceID: s.HarnessServiceID, ServiceSecret: s.HarnessServiceSecret,
-		SigningKey: s.SigningKey, Profile: profile.Default(), SLA: harness.DefaultSLA(), RequestTimeout: 10 * time.Second,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := ReferenceEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	var mu sync.Mutex
