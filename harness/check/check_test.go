@@ -207,15 +207,17 @@ func TestIsolationAcrossShards(t *testing.T) {
 }
 
 // TestIsolationKeepsTransientRESTLeaks: a REST answer that carried
-// another user's data once, and was then replaced by a clean answer of
-// the same route, is still judged — only its values were kept.
+// another user's data once, and was then followed by clean answers of
+// the same route large enough that it is no longer kept whole, is still
+// judged: its values were kept.
 func TestIsolationKeepsTransientRESTLeaks(t *testing.T) {
 	a, b := user(0), user(1)
 	route := "GET /api/threads/{id}/messages"
-	a.AddREST(route, client.Response{Status: 200, Body: []byte(`{"messages":[{"content":"You said: hello ` + b.Messages[0].Canary + `"}]}`)})
-	a.AddREST(route, client.Response{Status: 200, Body: []byte(`{"messages":[{"content":"You said: hello ` + a.Messages[0].Canary + `"}]}`)})
+	pad := strings.Repeat("x", 12<<10)
+	a.AddREST(route, client.Response{Status: 200, Body: []byte(`{"messages":[{"content":"You said: hello ` + b.Messages[0].Canary + `"}],"pad":"` + pad + `"}`)})
+	a.AddREST(route, client.Response{Status: 200, Body: []byte(`{"messages":[{"content":"You said: hello ` + a.Messages[0].Canary + `"}],"pad":"` + pad + `"}`)})
 	if len(a.REST) != 1 {
-		t.Fatalf("%d answers kept for one route, want the latest only", len(a.REST))
+		t.Fatalf("%d answers kept whole, want the latest only", len(a.REST))
 	}
 	fs := Isolation(outcome(a, b))
 	if len(fs) != 1 || !strings.Contains(fs[0].Detail, "received u0001 (user-1)'s data (canary) 1 time(s), in "+route+" answer") {

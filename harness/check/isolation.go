@@ -90,8 +90,21 @@ func Isolation(out *load.Outcome) []reports.Finding {
 				}
 			}
 		}
-		// REST answers: their values (flow.Result.RESTValues), each
-		// judged as markersIn judges a string value.
+		for _, rest := range r.REST {
+			seen := map[*leak]bool{}
+			for _, o := range markersIn(rest.Resp.Body, known) {
+				l := note(o, rest.Route+" answer")
+				if l != nil {
+					l.routes[rest.Route] = true
+				}
+				if l != nil && !seen[l] && len(l.rest) < 2 {
+					seen[l] = true
+					l.rest = append(l.rest, rest.Route+" → "+excerpt(rest.Resp.Body))
+				}
+			}
+		}
+		// Older REST answers: their values (flow.Result.RESTValues),
+		// every canary in an answer among them, so exact matches suffice.
 		values := make([]string, 0, len(r.RESTValues))
 		for v := range r.RESTValues {
 			values = append(values, v)
@@ -99,18 +112,14 @@ func Isolation(out *load.Outcome) []reports.Finding {
 		sort.Strings(values)
 		for _, v := range values {
 			at := r.RESTValues[v]
-			found := canariesIn(v, known)
 			if o, ok := known.find(v); ok {
-				found = []markerOwner{o}
-			}
-			for _, o := range found {
 				l := note(o, at.Route+" answer")
 				if l == nil {
 					continue
 				}
 				l.routes[at.Route] = true
 				if len(l.rest) < 2 {
-					l.rest = append(l.rest, restEvidence(r, at, o.value))
+					l.rest = append(l.rest, restEvidence(at, o.value))
 				}
 			}
 		}
@@ -339,15 +348,9 @@ func frameName(t string) string {
 	return t
 }
 
-// restEvidence shows the REST answer that carried marker: the route's
-// latest answer when it still holds it, else where and when it was seen
-// (only an answer's values are kept, not every answer).
-func restEvidence(r *flow.Result, at flow.Seen, marker string) string {
-	for _, rest := range r.REST {
-		if rest.Route == at.Route && strings.Contains(string(rest.Resp.Body), marker) {
-			return rest.Route + " → " + excerpt(rest.Resp.Body)
-		}
-	}
+// restEvidence says where and when a REST answer that is no longer kept
+// whole carried marker.
+func restEvidence(at flow.Seen, marker string) string {
 	return fmt.Sprintf("%s answer at %s held %s (the answer itself was not kept, only its values)",
 		at.Route, at.At.UTC().Format("15:04:05.000"), reports.Redact(marker))
 }

@@ -232,7 +232,7 @@ func Dial(ctx context.Context, wsURL, token string, opts DialOptions) (*Conn, er
 	ws.SetReadLimit(b.MaxFrameBytes)
 	rctx, cancel := context.WithCancel(context.Background())
 	c := &Conn{ws: ws, ready: make(chan struct{}, 1), done: make(chan struct{}), cancel: cancel, meter: newMeter(b),
-		queue: make([]Frame, 0, 4)} // a burst of a run's events, usually, before Next takes them
+		queue: make([]Frame, 0, 8)} // a run's greeting and events can arrive in one burst, before Next takes them
 	go c.readLoop(rctx)
 	return c, nil
 }

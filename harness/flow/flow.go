@@ -5,6 +5,7 @@
 package flow
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -157,6 +158,7 @@ type Sent struct {
 type REST struct {
 	Route string
 	Resp  client.Response
+	At    time.Time
 }
 
 // Seen says where and when a REST answer's value was first received.
@@ -206,17 +208,18 @@ type Result struct {
 	Frames []Received
 	// Sent is every frame the user sent, for transcripts.
 	Sent []Sent
-	// REST is the latest answer of each route the user called, for
-	// evidence: its first KiB (the rest is in RESTValues).
+	// REST are the user's latest REST answers, whole, up to
+	// maxWholeREST bytes in all; older ones are folded into RESTValues.
 	REST []REST
-	// RESTValues are the distinct values in every REST answer the user
-	// received — each string value of up to 256 bytes, and every canary
-	// inside a longer one (or anywhere in an answer that is not JSON) —
-	// with where each was first seen: what the isolation check searches
-	// for other users' markers. Kept instead of the answers themselves
-	// because a thread's history answer repeats the whole thread, so
-	// keeping every answer grows with the square of the thread's length.
+	// RESTValues are the distinct values of the REST answers folded out
+	// of REST — each string literal of up to 256 bytes, and every canary
+	// anywhere in the answer — with where each was first seen: what the
+	// isolation check searches for other users' markers. Answers are
+	// not kept whole for ever because a thread's history answer repeats
+	// the whole thread: keeping every one grows with the square of the
+	// thread's length.
 	RESTValues map[string]Seen
+	restBytes  int
 
 	mu sync.Mutex
 }
@@ -548,68 +551,102 @@ func (d *Driver) probeIdentity(ctx context.Context, res *Result) {
 	}
 }
 
-// AddREST records a REST answer r received on route: its values in
-// RESTValues, and the answer itself as the route's latest in REST.
+// AddREST records a REST answer r received on route: whole in REST,
+// folding the oldest answers into RESTValues once REST holds more than
+// maxWholeREST bytes.
 func (r *Result) AddREST(route string, resp client.Response) {
 	if resp.Status == 0 && resp.Body == nil {
 		return
 	}
-	seen := Seen{Route: route, At: time.Now()}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.REST = append(r.REST, REST{Route: route, Resp: resp, At: time.Now()})
+	r.restBytes += len(resp.Body)
+	n := 0
+	for r.restBytes > maxWholeREST && n < len(r.REST) {
+		r.fold(r.REST[n])
+		r.restBytes -= len(r.REST[n].Resp.Body)
+		n++
+	}
+	if n > 0 {
+		r.REST = append(r.REST[:0], r.REST[n:]...)
+	}
+}
+
+// maxWholeREST bounds the bytes of REST answers a user keeps whole: a
+// short run keeps them all; a long one keeps its latest.
+const maxWholeREST = 16 << 10
+
+// fold adds the values of answer a to RESTValues. The answer is scanned,
+// not decoded: every string literal of up to maxValueLen bytes is a value
+// (one with escapes is unescaped first), and every canary anywhere in the
+// answer — inside a longer string, or in an answer that is not JSON — is
+// a value too. A value already seen costs nothing, which is the common
+// case: a thread's history answers repeat the thread.
+func (r *Result) fold(a REST) {
+	seen := Seen{Route: a.Route, At: a.At}
 	if r.RESTValues == nil {
 		r.RESTValues = map[string]Seen{}
 	}
-	add := func(v string) {
-		if _, ok := r.RESTValues[v]; !ok {
-			r.RESTValues[v] = seen
+	add := func(v []byte) {
+		if _, ok := r.RESTValues[string(v)]; !ok {
+			r.RESTValues[string(v)] = seen
 		}
 	}
-	var v any
-	if json.Unmarshal(resp.Body, &v) != nil {
-		for _, c := range Canaries(string(resp.Body)) {
-			add(c)
+	body := a.Resp.Body
+	eachCanary(body, add)
+	for i := 0; i < len(body); i++ {
+		if body[i] != '"' {
+			continue
 		}
-	} else {
-		var walk func(any)
-		walk = func(v any) {
-			switch t := v.(type) {
-			case string:
-				if len(t) <= maxValueLen {
-					add(t)
-					return
-				}
-				for _, c := range Canaries(t) {
-					add(c)
-				}
-			case []any:
-				for _, e := range t {
-					walk(e)
-				}
-			case map[string]any:
-				for _, e := range t {
-					walk(e)
-				}
+		j, escaped := i+1, false
+		for ; j < len(body) && body[j] != '"'; j++ {
+			if body[j] == '\\' {
+				escaped = true
+				j++
 			}
 		}
-		walk(v)
-	}
-	if len(resp.Body) > maxKeptBody {
-		// A copy, so that the whole answer's buffer is not kept.
-		resp.Body = append([]byte(nil), resp.Body[:maxKeptBody]...)
-	}
-	for i := range r.REST {
-		if r.REST[i].Route == route {
-			r.REST[i].Resp = resp
-			return
+		if j >= len(body) {
+			break
 		}
+		switch lit := body[i+1 : j]; {
+		case !escaped && len(lit) <= maxValueLen:
+			add(lit)
+		case escaped:
+			var v string
+			if json.Unmarshal(body[i:j+1], &v) == nil {
+				if len(v) <= maxValueLen {
+					add([]byte(v))
+				}
+				eachCanary([]byte(v), add) // the raw scan cannot see an escaped canary
+			}
+		}
+		i = j
 	}
-	r.REST = append(r.REST, REST{Route: route, Resp: resp})
 }
 
-// maxKeptBody bounds the REST answer kept for evidence; a report shows
-// less of it than that.
-const maxKeptBody = 1 << 10
+// eachCanary calls fn with each canary-shaped word in b (see Canaries).
+func eachCanary(b []byte, fn func([]byte)) {
+	prefix := []byte(CanaryPrefix)
+	for {
+		i := bytes.Index(b, prefix)
+		if i < 0 {
+			return
+		}
+		b = b[i:]
+		end := bytes.IndexFunc(b, func(r rune) bool { return !canaryRune(r) })
+		if end < 0 {
+			end = len(b)
+		}
+		fn(b[:end])
+		b = b[len(prefix):]
+	}
+}
+
+// canaryRune reports whether r may be part of a canary.
+func canaryRune(r rune) bool {
+	return r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+}
 
 // Canaries returns the canary-shaped words in s: CanaryPrefix followed by
 // letters, digits and dashes. Whose they are, if anyone's, is the
@@ -622,9 +659,7 @@ func Canaries(s string) []string {
 			return out
 		}
 		s = s[i:]
-		end := strings.IndexFunc(s, func(r rune) bool {
-			return !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
-		})
+		end := strings.IndexFunc(s, func(r rune) bool { return !canaryRune(r) })
 		if end < 0 {
 			end = len(s)
 		}
