@@ -60,6 +60,10 @@ type Options struct {
 	Heartbeat time.Duration
 	// OnHeartbeat, when set, is told of each heartbeat as it is taken.
 	OnHeartbeat func(reports.Heartbeat)
+	// Telemetry is how the run traces its flows and exports metrics
+	// over OpenTelemetry; the zero value does so only when the standard
+	// OTEL_EXPORTER_OTLP_* variables (read with Getenv) name an endpoint.
+	Telemetry Telemetry
 	// Getenv reads the GPCHECK_* variables that carry secrets; nil means
 	// os.Getenv.
 	Getenv func(string) string
@@ -171,9 +175,15 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(spec.Timeout))
 	defer cancel()
 	started := time.Now()
+	tel, err := startTelemetry(ctx, opts.Telemetry, spec, opts.Getenv, opts.Log)
+	if err != nil {
+		return nil, err
+	}
+	defer tel.shutdown() // bounded; done before the report is written when the run gets that far
 
 	kind, _ := lookupTarget(spec.Target)
-	sys, err := kind.Start(ctx, spec, Environment{Getenv: opts.Getenv, Log: opts.Log})
+	sys, err := kind.Start(ctx, spec, Environment{Getenv: opts.Getenv, Log: opts.Log,
+		OTLPEndpoint: tel.servicesEndpoint(), OnTelemetryError: tel.onServiceError()})
 	if err != nil {
 		return nil, err
 	}
@@ -199,6 +209,7 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, setupf("target: %v", err)
 	}
+	env.Trace(tel.Flows())
 	if err := env.PreflightNeeded(ctx, needed); err != nil {
 		return nil, &UnreachableError{err}
 	}
@@ -228,11 +239,12 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	lo := load.Options{Users: spec.Users, Concurrency: spec.Concurrency, Messages: spec.Messages, Seed: spec.Seed, CollideEvery: spec.CollideEvery, Churn: spec.Churn,
+		Ramp: time.Duration(spec.Ramp), Duration: time.Duration(spec.Duration), KeepAlive: time.Duration(spec.KeepAlive), Shard: shard,
+		Heartbeat: heartbeatEvery(opts.Heartbeat), OnHeartbeat: beats.record(opts.OnHeartbeat)}
 	res, err := suites.Run(ctx, opts.T, suites.Config{
-		Env: env,
-		Load: load.Options{Users: spec.Users, Concurrency: spec.Concurrency, Messages: spec.Messages, Seed: spec.Seed, CollideEvery: spec.CollideEvery, Churn: spec.Churn,
-			Ramp: time.Duration(spec.Ramp), Duration: time.Duration(spec.Duration), KeepAlive: time.Duration(spec.KeepAlive), Shard: shard,
-			Heartbeat: heartbeatEvery(opts.Heartbeat), OnHeartbeat: beats.record(opts.OnHeartbeat)},
+		Env:            env,
+		Load:           lo,
 		MinCompletion:  spec.MinCompletion,
 		LabelFilter:    spec.LabelFilter,
 		Focus:          spec.Focus,
@@ -253,6 +265,7 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 	}
 
 	rep.DurationMS = time.Since(started).Milliseconds()
+	tel.annotate(res.Findings, lo) // the traces of the flows each finding involves
 	rep.Specs, rep.Stages, rep.Findings = res.Specs, res.Stages, res.Findings
 	rep.TokenMatrix, rep.Probes = res.TokenMatrix, res.Probes
 	rep.Heartbeats = beats.list()
@@ -267,6 +280,9 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 	}
 	rep.Settle()
 	rep.Completion.Partial = rep.Verdict == reports.VerdictInterrupted && rep.Completion.Attempted > 0
+	tel.record(rep)
+	tel.shutdown() // the last spans and metrics, bounded, so that the report says whether export failed
+	rep.Tracing = tel.report()
 
 	out := &Result{Report: rep, Secrets: secrets, LogPath: logPath}
 	if spec.ReportDir != "" {

@@ -25,6 +25,12 @@ type Environment struct {
 	Getenv func(string) string
 	// Log receives progress lines (starting containers, …).
 	Log io.Writer
+	// OTLPEndpoint, when set, is where the local target's reference
+	// services export their spans (OTLP/HTTP traces URL), so that a
+	// finding's trace id leads to them; OnTelemetryError is told of their
+	// export failures.
+	OTLPEndpoint     string
+	OnTelemetryError func(error)
 }
 
 // System is a system under test made ready by a Target.

@@ -17,12 +17,12 @@ import (
 // the default target, with nothing to set up.
 type localTarget struct{}
 
-func (localTarget) Start(ctx context.Context, spec Spec, _ Environment) (*System, error) {
+func (localTarget) Start(ctx context.Context, spec Spec, env Environment) (*System, error) {
 	set, err := faults.Parse(spec.Faults...)
 	if err != nil {
 		return nil, &SetupError{err}
 	}
-	s, err := sut.Start(ctx, sut.Options{Faults: set})
+	s, err := sut.Start(ctx, sut.Options{Faults: set, OTLPEndpoint: env.OTLPEndpoint, OnTelemetryError: env.OnTelemetryError})
 	if err != nil {
 		return nil, &UnreachableError{fmt.Errorf("start the reference services: %w", err)}
 	}

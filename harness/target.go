@@ -16,6 +16,7 @@ import (
 
 	"github.com/gpcheck/gpcheck/harness/client"
 	"github.com/gpcheck/gpcheck/harness/profile"
+	"github.com/gpcheck/gpcheck/harness/telemetry"
 	"github.com/gpcheck/gpcheck/harness/tokens"
 )
 
@@ -186,9 +187,29 @@ func checkURL(raw string, schemes []string) error {
 // Env is a target made ready for use: validated, defaulted, with clients.
 type Env struct {
 	Target Target
-	HTTP   *http.Client
-	Auth   *client.Auth
-	API    *client.API
+	// HTTP sends every request and WebSocket handshake; once Trace has
+	// been called, its transport adds the W3C trace context of the
+	// request's span (telemetry.Transport).
+	HTTP *http.Client
+	Auth *client.Auth
+	API  *client.API
+	// Telemetry traces the flows and counts them (set it with Trace); nil
+	// (the default) is tracing off: no span, no header, no metric.
+	Telemetry *telemetry.Flows
+}
+
+// Trace makes e trace its flows with f: from now on every request and
+// handshake carries the trace context of its span. Tracing stays off
+// until it is called because wrapping the transport costs net/http's
+// fast path: a request through a RoundTripper that is not an
+// *http.Transport is cancelled with a timer of its own, some 40
+// allocations per flow. A nil f does nothing.
+func (e *Env) Trace(f *telemetry.Flows) {
+	if f == nil {
+		return
+	}
+	e.Telemetry = f
+	e.HTTP.Transport = telemetry.Transport(e.HTTP.Transport)
 }
 
 // NewEnv validates t and builds its clients.

@@ -49,7 +49,16 @@ type Defect struct {
 	// most owners' data), "pairwise" (each receiver got one owner's, and
 	// the other way round), "one stray" (a single pair) or "scattered".
 	Shape string `json:"shape,omitempty"`
+	// Traces are the traces of the flows the defect's findings involve,
+	// the example's first, each trace once and at most MaxDefectTraces of
+	// them (every finding keeps its own): where a developer starts in the
+	// platform's tracing UI.
+	Traces []TraceRef `json:"traces,omitempty"`
 }
+
+// MaxDefectTraces bounds Defect.Traces: a broadcast leak involves every
+// user's flow, and a report lists the few a developer opens.
+const MaxDefectTraces = 20
 
 // Leak is one cell of an isolation leak's who-received-whose matrix.
 type Leak struct {
@@ -162,6 +171,7 @@ func (r *Report) GroupDefects() {
 			return a.Receiver < b.Receiver
 		})
 		d.Shape = LeakShape(d.Leaks)
+		d.Traces = defectTraces(g.members, d.Example)
 		defects = append(defects, *d)
 	}
 	sort.SliceStable(defects, func(i, j int) bool {
@@ -225,6 +235,31 @@ func LeakShape(leaks []Leak) string {
 		}
 	}
 	return "scattered"
+}
+
+// defectTraces gathers the traces of a defect's findings: the example's
+// first, then the others' in order, each trace id once, at most
+// MaxDefectTraces.
+func defectTraces(members []*Finding, example string) []TraceRef {
+	var out []TraceRef
+	seen := map[string]bool{}
+	add := func(f *Finding) {
+		for _, t := range f.Traces {
+			if len(out) < MaxDefectTraces && !seen[t.TraceID] {
+				seen[t.TraceID] = true
+				out = append(out, t)
+			}
+		}
+	}
+	for _, f := range members {
+		if f.ID == example {
+			add(f)
+		}
+	}
+	for _, f := range members {
+		add(f)
+	}
+	return out
 }
 
 // DefectByID returns the defect with id, or false.

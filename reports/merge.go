@@ -29,6 +29,7 @@ func Merge(shards []*Report) (*Report, error) {
 	out := &Report{
 		SchemaVersion: SchemaVersion,
 		Tool:          first.Tool,
+		Tracing:       first.Tracing,
 		StartedAt:     first.StartedAt,
 		Target:        first.Target,
 		Spec:          first.Spec,

@@ -212,6 +212,9 @@ type Report struct {
 	// run's series, so that a leak in gpcheck or the platform shows as a
 	// trend. Absent when the load ended before the first heartbeat.
 	Heartbeats []Heartbeat `json:"heartbeats,omitempty"`
+	// Tracing says how the run traced its flows, when it did; the
+	// findings' and defects' Traces hold the ids.
+	Tracing *Tracing `json:"tracing,omitempty"`
 	// Error says why a run ended in "error" or "interrupted".
 	Error string `json:"error,omitempty"`
 }
@@ -343,6 +346,41 @@ type Finding struct {
 	At time.Time `json:"at,omitzero"`
 	// Defect is the id of the defect the finding belongs to (Settle).
 	Defect string `json:"defect,omitempty"`
+	// Traces are the traces of the flows the finding involves (the
+	// user's, and each of Others'), when the run traced its flows: paste
+	// an id into the platform's tracing UI to see what its services did
+	// for that user. Absent when tracing was off or the finding involves
+	// no flow.
+	Traces []TraceRef `json:"traces,omitempty"`
+}
+
+// TraceRef is one virtual user's flow as the platform's tracing system
+// knows it: the W3C trace id every request of the flow carried and the id
+// of the flow's root span.
+type TraceRef struct {
+	// VUser is the virtual user whose flow it is ("u0003").
+	VUser string `json:"vuser"`
+	// Role says what the flow is to the finding: "user" (the user it is
+	// about), "receiver" and "owner" (of a leak: who received whose
+	// data), or "other".
+	Role string `json:"role,omitempty"`
+	// TraceID is the 32 hex digits of the W3C trace id.
+	TraceID string `json:"trace_id"`
+	// SpanID is the 16 hex digits of the flow's root span.
+	SpanID string `json:"span_id"`
+}
+
+// Tracing says how a run traced its flows (see README, "Tracing"):
+// absent when it did not.
+type Tracing struct {
+	// Mode is "otlp" (spans and metrics exported over OTLP/HTTP) or
+	// "propagate" (W3C trace context sent on every request, nothing
+	// exported: --traceparent-only).
+	Mode string `json:"mode"`
+	// ExportError is the first export failure, when there was one: the
+	// collector missed some spans or metrics, the run itself was not
+	// affected (export never slows or fails a run).
+	ExportError string `json:"export_error,omitempty"`
 }
 
 // Passed reports whether the report's verdict is a pass.

@@ -27,6 +27,7 @@ type runCLI struct {
 	noProgress  bool
 	heartbeat   time.Duration
 	ci          ciFlag
+	telemetry   engine.Telemetry
 }
 
 // runFlags binds gpcheck run's flags to spec (whose current values are
@@ -77,6 +78,10 @@ func runFlags(spec *engine.Spec, c *runCLI, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&c.noProgress, "no-progress", c.noProgress, "never print live progress")
 	fs.DurationVar(&c.heartbeat, "heartbeat", cmp.Or(c.heartbeat, engine.DefaultHeartbeat), "while the golden path runs, print a heartbeat line (flows/s, completion so far, gpcheck's RSS) to stderr this often, also kept in report.json (0: never)")
 	fs.Var(&c.ci, "ci", ciUsage())
+	fs.StringVar(&c.telemetry.Endpoint, "otlp-endpoint", c.telemetry.Endpoint, "trace every flow and export spans and metrics over OTLP/HTTP to this collector base URL, such as http://localhost:4318 (default: $OTEL_EXPORTER_OTLP_ENDPOINT; unset: no tracing)")
+	fs.BoolVar(&c.telemetry.PropagateOnly, "traceparent-only", c.telemetry.PropagateOnly, "send W3C trace context (traceparent) on every request and record the flows' trace ids in the findings, exporting nothing")
+	fs.StringVar(&c.telemetry.TraceState, "tracestate", c.telemetry.TraceState, "with tracing: vendor tracestate entries (key=value,…) sent with every traceparent")
+	fs.StringVar(&c.telemetry.MetricsAddr, "metrics-addr", c.telemetry.MetricsAddr, "serve the run's metrics (flows, completion, flows/s, stage latencies, findings) in the Prometheus text format on GET /metrics at this address, such as 127.0.0.1:9464, while the run goes on")
 	return fs
 }
 
@@ -201,7 +206,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	prog := newProgress(stdout, !c.noProgress && isTerminal(stdout))
 	res, err := engine.Run(ctx, spec, engine.Options{Version: version, Log: stdout, Progress: prog.update,
-		Heartbeat: heartbeatOption(c.heartbeat), OnHeartbeat: prog.heartbeat(stderr, spec.Shard)})
+		Heartbeat: heartbeatOption(c.heartbeat), OnHeartbeat: prog.heartbeat(stderr, spec.Shard), Telemetry: c.telemetry})
 	prog.clear()
 	if err != nil {
 		return runError(err)

@@ -43,6 +43,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg.Ready = func(a net.Addr) {
 		fmt.Fprintf(stdout, "%s serving on %s (faults: %s)\n", service, a, cfg.Faults)
 	}
+	cfg.OnTelemetryError = func(err error) {
+		fmt.Fprintf(stderr, "%s: span export failed (further failures not shown): %v\n", service, err)
+	}
 	if err := sut.ServeOne(ctx, service, cfg); err != nil {
 		var ce *sut.ConfigError
 		if errors.As(err, &ce) {

@@ -10,7 +10,9 @@ import (
 
 	"github.com/gpcheck/gpcheck/fixtures/faults"
 	"github.com/gpcheck/gpcheck/fixtures/sut"
+	"github.com/gpcheck/gpcheck/fixtures/telemetry"
 	"github.com/gpcheck/gpcheck/harness/profile"
+	"github.com/gpcheck/gpcheck/reports"
 )
 
 // cmdSUT serves the reference services until interrupted. With --profile
@@ -55,6 +57,12 @@ func cmdSUT(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		// with the same variable set.
 		HarnessServiceSecret: os.Getenv("GPCHECK_SERVICE_SECRET"),
 		HarnessServiceID:     *serviceID,
+		// The services' spans, when the standard variable names a collector.
+		OTLPEndpoint: telemetry.EndpointFromEnv(os.Getenv),
+		TraceField:   prof.TraceField, // the proxies pass the field through as it is
+		OnTelemetryError: func(err error) {
+			fmt.Fprintf(stderr, "gpcheck sut: span export failed (further failures not shown): %v\n", err)
+		},
 	}
 	if err := sut.WithConventions(&opts, conventionNames...); err != nil {
 		return usagef("--convention: %v", err)
@@ -93,6 +101,9 @@ func cmdSUT(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fmt.Fprintf(stdout, "auth     %s\nbackend  %s\nws       %s\nfaults   %s\n", authURL, backendURL, wsURL, set)
 	if renamed != nil {
 		fmt.Fprintf(stdout, "profile  %s from %s\n", prof.Name, *profileFile)
+	}
+	if opts.OTLPEndpoint != "" {
+		fmt.Fprintf(stdout, "tracing  spans exported to %s\n", reports.Redact(opts.OTLPEndpoint))
 	}
 	if os.Getenv("GPCHECK_BYPASS_KEY") != "" {
 		fmt.Fprintln(stdout, "bypass   enabled with $GPCHECK_BYPASS_KEY")

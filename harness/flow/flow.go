@@ -261,6 +261,8 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 	// Room for what a flow receives without a second connection: the
 	// greeting and the five events of each message (more grows as needed).
 	res := &Result{Plan: p, Frames: make([]Received, 0, 1+5*max(1, p.Count))}
+	ctx, tr := d.traceFlow(ctx, p) // the user's trace, when the Env traces flows
+	defer func() { tr.end(res) }()
 	if c := p.Churn; c != nil {
 		// Whatever happens to this flow, its partner must not wait for
 		// it longer than it lasts.
@@ -290,8 +292,10 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 
 	// Login.
 	start := time.Now()
-	sess, err := d.Login(ctx, p)
+	lctx, endLogin := tr.stage(ctx, StageLogin)
+	sess, err := d.Login(lctx, p)
 	res.LoginTime = time.Since(start)
+	endLogin(err, res.LoginTime)
 	if err != nil {
 		failAll(StageLogin, err, err.Error())
 		return res
@@ -317,8 +321,10 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 	}
 	start = time.Now()
 	connN := 0 // the main connection's number in Frames: 0, then 2, 3, … after each reconnect
-	conn, err := d.connect(ctx, res, connN, d.method(p.Method))
+	cctx, endConnect := tr.stage(ctx, StageConnect)
+	conn, err := d.connect(cctx, res, connN, d.method(p.Method))
 	res.ConnectTime = time.Since(start)
+	endConnect(err, res.ConnectTime)
 	if c := p.Churn; c != nil && c.Role == ChurnJoin {
 		d.Cues.fire(cueJoined(p.Index))
 	}
@@ -375,7 +381,8 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 		if c2 != nil {
 			c2.BeginRun()
 		}
-		d.message(ctx, conn, connN, res, m, text, threadID, func() bool {
+		mctx, endMessage := tr.message(ctx, m)
+		d.message(mctx, conn, connN, res, m, text, threadID, func() bool {
 			// Called right after the first event of m, while its run
 			// streams: true ends m's flow there.
 			switch c := p.Churn; {
@@ -390,6 +397,7 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 			}
 			return false
 		})
+		endMessage()
 		release()
 		if d.Finished != nil {
 			d.Finished(p, m)
@@ -747,6 +755,7 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, connN int, res 
 	sent := time.Now()
 	prof := t.Profile
 	raw := userMessage(prof.UserMessageType, prof.MessageField, text, threadID, m.RequestID)
+	raw = d.withTraceField(ctx, raw) // the trace context, where the profile names a field
 	res.mu.Lock()
 	res.Sent = append(res.Sent, Sent{Conn: connN, At: sent, Raw: raw})
 	res.mu.Unlock()

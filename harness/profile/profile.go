@@ -52,8 +52,14 @@ type Profile struct {
 	// and its text field inside payload.
 	UserMessageType string `yaml:"user_message_type"`
 	MessageField    string `yaml:"message_field"`
-	Events          Events `yaml:"events"`
-	SLA             SLA    `yaml:"sla"`
+	// TraceField, when set, names the payload field of each user message
+	// that carries the flow's W3C trace context while gpcheck traces its
+	// flows: an object {"traceparent": …, "tracestate": …}, for gateways
+	// that continue the trace per message rather than per connection.
+	// Empty (the reference) sends none; the handshake always carries it.
+	TraceField string `yaml:"trace_field,omitempty"`
+	Events     Events `yaml:"events"`
+	SLA        SLA    `yaml:"sla"`
 	// Users is how test users are obtained: register or bypass.
 	Users UserMode `yaml:"users"`
 	// Budgets bound what gpcheck accepts from the WebSocket gateway.
@@ -245,6 +251,9 @@ func (p Profile) Validate() error {
 		if strings.TrimSpace(v) == "" {
 			return fmt.Errorf("%s must not be empty", name)
 		}
+	}
+	if f := p.TraceField; f != "" && (f == p.MessageField || f == "thread_id" || f == "request_id") {
+		return fmt.Errorf("trace_field: %q is already a payload field", f)
 	}
 	if err := p.Policy.Validate(); err != nil {
 		return err

@@ -167,3 +167,23 @@ func shellQuote(s string) string {
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// traceList is a finding's or defect's traces on one line, the first n
+// of them, each whole (what a tracing UI is searched by) with whose flow
+// it is: "4bf92f3577b34da6a3ce929d0e0e4736 (owner u0001), … and 3 more".
+// "" when there are none.
+func traceList(ts []reports.TraceRef, n int) string {
+	var parts []string
+	for i, t := range ts {
+		if i == n {
+			parts = append(parts, fmt.Sprintf("… and %d more", len(ts)-n))
+			break
+		}
+		who := t.VUser
+		if t.Role != "" {
+			who = t.Role + " " + t.VUser
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s)", t.TraceID, who))
+	}
+	return strings.Join(parts, ", ")
+}

@@ -87,6 +87,9 @@ func Console(w io.Writer, r *reports.Report) {
 		fmt.Fprintf(w, "defects     %d, from %d finding(s); worst first (gpcheck repro --finding D1 replays the first)\n", n, len(r.Findings))
 		for _, d := range r.Defects[:min(n, consoleDefects)] {
 			fmt.Fprintf(w, "  %-4s %-8s %s ×%d: %s\n", d.ID, d.Severity, d.Kind, d.Count, format.Trim(format.OneLine(defectWhat(d)), 160))
+			if len(d.Traces) > 0 {
+				fmt.Fprintf(w, "       traces: %s\n", traceList(d.Traces, consoleTraces))
+			}
 		}
 		if n > consoleDefects {
 			fmt.Fprintf(w, "  … %d more in report.html and report.json\n", n-consoleDefects)
@@ -123,8 +126,12 @@ func Console(w io.Writer, r *reports.Report) {
 	fmt.Fprintf(w, "verdict     %s (seed %d)\n", strings.ToUpper(string(r.Verdict)), r.Spec.Seed)
 }
 
-// consoleDefects bounds the defects the console lists.
-const consoleDefects = 10
+// consoleDefects bounds the defects the console lists, consoleTraces
+// the traces it shows of each.
+const (
+	consoleDefects = 10
+	consoleTraces  = 2
+)
 
 // Percent formats a percentage without needless zeros, as every report
 // shows one: 100%, 95%, 99.99%. Rates reach it floored to two decimals

@@ -455,6 +455,9 @@ svg .axis{stroke:#57606a;stroke-width:1}
 <h3>{{.ID}} <code>{{.Kind}}</code> <span class="sev sev-{{.Severity}}">{{.Severity}}</span> × {{.Count}}</h3>
 <p class="detail">{{.What}}</p>
 <div class="meta">spec: {{.Spec}}{{if .FirstSeen}} · first seen {{.FirstSeen}}, last {{.LastSeen}} (UTC){{end}}{{if .Example}} · example {{.Example.ID}}{{end}}</div>
+{{- if .Traces}}
+<div class="meta">traces: {{range $j, $t := .Traces}}{{if $j}}, {{end}}<code>{{$t.TraceID}}</code> ({{if $t.Role}}{{$t.Role}} {{end}}{{$t.VUser}}){{end}}</div>
+{{- end}}
 {{- with .Leaks}}
 <p>Who received whose data: owners across, receivers down; a cell counts the frames or answers that carried the owner's data (hover for the count).{{if .Cut}} ({{.Cut}}){{end}}</p>
 <p class="legend leaklegend"><span class="l1"></span>1<span class="l2"></span>2–4<span class="l3"></span>5 or more<span class="self"></span>the receiver itself</p>
@@ -539,7 +542,7 @@ svg .axis{stroke:#57606a;stroke-width:1}
 {{- range $i, $f := .R.Findings}}
 <section class="finding" id="{{.ID}}">
 <h3>{{.ID}} <code>{{.Kind}}</code>{{if .Severity}} <span class="sev sev-{{.Severity}}">{{.Severity}}</span>{{end}}</h3>
-<div class="meta">{{if .Defect}}defect {{.Defect}} · {{end}}spec: {{.Spec}}{{if .User}} · user: <code>{{.User}}</code>{{end}}{{if .Others}} · involves: {{range $j, $o := .Others}}{{if $j}}, {{end}}<code>{{$o}}</code>{{end}}{{end}}{{if .Stage}} · stage: <code>{{.Stage}}</code>{{end}}{{if .Path}} · path: <code>{{.Path}}</code>{{end}}</div>
+<div class="meta">{{if .Defect}}defect {{.Defect}} · {{end}}spec: {{.Spec}}{{if .User}} · user: <code>{{.User}}</code>{{end}}{{if .Others}} · involves: {{range $j, $o := .Others}}{{if $j}}, {{end}}<code>{{$o}}</code>{{end}}{{end}}{{if .Stage}} · stage: <code>{{.Stage}}</code>{{end}}{{if .Path}} · path: <code>{{.Path}}</code>{{end}}{{if .Traces}} · traces: {{range $j, $t := .Traces}}{{if $j}}, {{end}}<code>{{$t.TraceID}}</code> ({{if $t.Role}}{{$t.Role}} {{end}}{{$t.VUser}}){{end}}{{end}}</div>
 <p class="detail">{{.Detail}}</p>
 {{- if .Evidence}}
 <details{{if lt $i 10}} open{{end}}><summary>transcript, {{len .Evidence}} step(s)</summary>

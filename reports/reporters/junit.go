@@ -240,6 +240,9 @@ func findingLine(f reports.Finding) string {
 	}
 	b.WriteString(": ")
 	b.WriteString(trim(oneLine(f.Detail), junitMessageMax))
+	if len(f.Traces) > 0 {
+		b.WriteString(" — traces " + traceList(f.Traces, len(f.Traces)))
+	}
 	return strings.TrimSpace(b.String())
 }
 

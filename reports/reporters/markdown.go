@@ -20,7 +20,30 @@ const (
 	mdDetailMax = 200
 	// mdFailureMax bounds a spec's failure text in summary.md.
 	mdFailureMax = 300
+	// mdTraceMax bounds the trace ids shown per finding or defect.
+	mdTraceMax = 3
 )
+
+// mdTraces renders traces (traceList's) with each id as code, "—" for
+// none.
+func mdTraces(ts []reports.TraceRef, n int) string {
+	if len(ts) == 0 {
+		return "—"
+	}
+	var parts []string
+	for i, t := range ts {
+		if i == n {
+			parts = append(parts, fmt.Sprintf("… and %d more", len(ts)-n))
+			break
+		}
+		who := t.VUser
+		if t.Role != "" {
+			who = t.Role + " " + t.VUser
+		}
+		parts = append(parts, mdCode(t.TraceID)+" ("+mdText(who)+")")
+	}
+	return strings.Join(parts, ", ")
+}
 
 // Markdown renders r as summary.md: a short GitHub-flavoured Markdown
 // summary for a CI step summary or a pull-request comment. It holds the
@@ -69,6 +92,17 @@ func Markdown(r *reports.Report) ([]byte, error) {
 			p("\n%d more in `report.json` and `report.html`.\n", n-shown)
 		}
 		p("\n`gpcheck repro --finding D1` replays the first defect's example.\n")
+		traced := false
+		for _, d := range r.Defects[:shown] {
+			if len(d.Traces) == 0 {
+				continue
+			}
+			if !traced {
+				p("\nTrace ids of the flows involved, to search in the platform's tracing UI:\n\n")
+				traced = true
+			}
+			p("- %s: %s\n", mdCode(d.ID), mdTraces(d.Traces, mdTraceMax))
+		}
 	}
 
 	if len(r.Specs) > 0 {
@@ -110,10 +144,22 @@ func Markdown(r *reports.Report) ([]byte, error) {
 		} else {
 			p("\n### Findings\n\n")
 		}
-		p("| ID | Kind | Severity | User | Detail |\n|---|---|---|---|---|\n")
+		traced := false
 		for _, f := range r.Findings[:shown] {
-			p("| %s | %s | %s | %s | %s |\n", mdCode(f.ID), mdCode(string(f.Kind)), mdText(string(f.Severity)), mdCode(f.User),
+			traced = traced || len(f.Traces) > 0
+		}
+		if traced {
+			p("| ID | Kind | Severity | User | Detail | Traces |\n|---|---|---|---|---|---|\n")
+		} else {
+			p("| ID | Kind | Severity | User | Detail |\n|---|---|---|---|---|\n")
+		}
+		for _, f := range r.Findings[:shown] {
+			p("| %s | %s | %s | %s | %s |", mdCode(f.ID), mdCode(string(f.Kind)), mdText(string(f.Severity)), mdCode(f.User),
 				mdText(trim(oneLine(f.Detail), mdDetailMax)))
+			if traced {
+				p(" %s |", mdTraces(f.Traces, mdTraceMax))
+			}
+			p("\n")
 		}
 		if shown < n {
 			p("\n%d more in `report.json` and `report.html`.\n", n-shown)
