@@ -209,6 +209,10 @@ func Run(ctx context.Context, spec Spec, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, setupf("target: %v", err)
 	}
+	// Before the system closes (defers run last first): connections the
+	// transport dialled and never used would keep a local target's
+	// servers waiting out their shutdown deadline.
+	defer env.HTTP.CloseIdleConnections()
 	env.Trace(tel.Flows())
 	if err := env.PreflightNeeded(ctx, needed); err != nil {
 		return nil, &UnreachableError{err}
