@@ -151,13 +151,32 @@ func readKeyFile(path, format string) ([]byte, error) {
 	if text == "" {
 		return nil, errors.New("the file is empty")
 	}
+	k, err := keyFromText(text, format)
+	if errors.Is(err, errNotHex) || errors.Is(err, errNotBase64) {
+		return nil, fmt.Errorf("the file is %w", err)
+	}
+	return k, err
+}
+
+// The formats a key's text may fail to be in.
+var (
+	errNotHex    = errors.New("not hex")
+	errNotBase64 = errors.New("not base64")
+)
+
+// keyFromText reads a signing key held in text (a file's, or a compose
+// variable's), in format: raw (the text as it is; the default), hex or
+// base64 (standard or URL alphabet, padded or not). Its errors never
+// quote the text.
+func keyFromText(text, format string) ([]byte, error) {
+	text = strings.TrimRight(text, "\r\n")
 	switch format {
 	case "", "raw":
 		return []byte(text), nil
 	case "hex":
 		k, err := hex.DecodeString(strings.TrimSpace(text))
 		if err != nil {
-			return nil, fmt.Errorf("the file is not hex: %v", err)
+			return nil, errNotHex // never quote a secret
 		}
 		return k, nil
 	case "base64":
@@ -167,7 +186,7 @@ func readKeyFile(path, format string) ([]byte, error) {
 				return k, nil
 			}
 		}
-		return nil, errors.New("the file is not base64")
+		return nil, errNotBase64
 	}
 	return nil, fmt.Errorf("unknown --signing-key-format %q (want raw, hex or base64)", format)
 }

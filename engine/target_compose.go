@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -140,7 +139,7 @@ func composeSystem(d *compose.Deployment, spec Spec, env Environment, wsPath str
 		}
 		secrets = append(secrets, text)
 		if t.SigningKey, err = keyFromText(text, spec.SigningKeyFormat); err != nil {
-			return nil, setupf("--signing-key-var %s: %v", spec.SigningKeyVar, err)
+			return nil, setupf("--signing-key-var %s: the value is %v", spec.SigningKeyVar, err)
 		}
 	}
 	if t.SigningKey != nil {
@@ -157,7 +156,7 @@ func composeSystem(d *compose.Deployment, spec Spec, env Environment, wsPath str
 			if reportDir != "" {
 				if err := os.MkdirAll(reportDir, 0o755); err == nil {
 					logs := filepath.Join(reportDir, "containers")
-					errs = append(errs, d.Logs(ctx, logs), redactFiles(logs, secrets))
+					errs = append(errs, d.Logs(ctx, logs), containers.RedactLogs(logs, secrets))
 				}
 			}
 			errs = append(errs, d.Close(ctx))
@@ -167,30 +166,4 @@ func composeSystem(d *compose.Deployment, spec Spec, env Environment, wsPath str
 			return nil
 		},
 	}, nil
-}
-
-// keyFromText reads a signing key held in a variable, in format: raw (the
-// text as it is; the default), hex or base64 (standard or URL alphabet,
-// padded or not), as readKeyFile reads a file.
-func keyFromText(text, format string) ([]byte, error) {
-	text = strings.TrimRight(text, "\r\n")
-	switch format {
-	case "", "raw":
-		return []byte(text), nil
-	case "hex":
-		k, err := hex.DecodeString(strings.TrimSpace(text))
-		if err != nil {
-			return nil, errors.New("the value is not hex") // never quote a secret
-		}
-		return k, nil
-	case "base64":
-		s := strings.TrimSpace(text)
-		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-			if k, err := enc.DecodeString(s); err == nil && len(k) > 0 {
-				return k, nil
-			}
-		}
-		return nil, errors.New("the value is not base64")
-	}
-	return nil, fmt.Errorf("unknown --signing-key-format %q (want raw, hex or base64)", format)
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/gpcheck/gpcheck/engine/containers"
 	"github.com/gpcheck/gpcheck/fixtures/faults"
-	"github.com/gpcheck/gpcheck/reports"
 )
 
 // containersTarget runs the reference services in FROM scratch containers
@@ -66,7 +65,7 @@ func (containersTarget) Start(ctx context.Context, spec Spec, env Environment) (
 			if reportDir != "" {
 				if err := os.MkdirAll(reportDir, 0o755); err == nil {
 					logs := filepath.Join(reportDir, "containers")
-					errs = append(errs, d.Logs(ctx, logs), redactFiles(logs, d.Secrets()))
+					errs = append(errs, d.Logs(ctx, logs), containers.RedactLogs(logs, d.Secrets()))
 				}
 			}
 			errs = append(errs, d.Close(ctx))
@@ -104,28 +103,4 @@ func digestsText(m map[string]string) string {
 		parts = append(parts, fmt.Sprintf("%s=%.19s…", k, m[k]))
 	}
 	return strings.Join(parts, ", ")
-}
-
-// redactFiles rewrites every file in dir printable and redacted: the
-// services' logs can hold tokens, secrets and what clients sent.
-func redactFiles(dir string, secrets []string) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil // no logs were saved
-	}
-	r := reports.NewRedactor(secrets...)
-	var errs []error
-	for _, e := range entries {
-		if !e.Type().IsRegular() {
-			continue
-		}
-		p := filepath.Join(dir, e.Name())
-		b, err := os.ReadFile(p)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		errs = append(errs, os.WriteFile(p, []byte(r.Redact(reports.Printable(string(b)))), 0o644))
-	}
-	return errors.Join(errs...)
 }

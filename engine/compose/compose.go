@@ -37,7 +37,6 @@ import (
 	"github.com/testcontainers/testcontainers-go"
 
 	"github.com/gpcheck/gpcheck/engine/containers"
-	"github.com/gpcheck/gpcheck/reports"
 )
 
 // Defaults and bounds of the Docker operations.
@@ -176,7 +175,7 @@ func Up(ctx context.Context, opts Options) (*Deployment, error) {
 		cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
 		defer ccancel()
 		if opts.FailureLogs != "" && d.created() {
-			if lerr := d.Logs(cctx, opts.FailureLogs); lerr == nil && redactDir(opts.FailureLogs, d.Secrets()) == nil {
+			if lerr := d.Logs(cctx, opts.FailureLogs); lerr == nil && containers.RedactLogs(opts.FailureLogs, d.Secrets()) == nil {
 				err = fmt.Errorf("%w (the services' logs are in %s)", err, opts.FailureLogs)
 			}
 		}
@@ -497,29 +496,6 @@ func (d *Deployment) created() bool {
 		}
 	}
 	return false
-}
-
-// redactDir rewrites every file in dir printable and without secrets.
-func redactDir(dir string, secrets []string) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	r := reports.NewRedactor(secrets...)
-	var errs []error
-	for _, e := range entries {
-		if !e.Type().IsRegular() {
-			continue
-		}
-		p := filepath.Join(dir, e.Name())
-		b, err := os.ReadFile(p)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		errs = append(errs, os.WriteFile(p, []byte(r.Redact(reports.Printable(string(b)))), 0o644))
-	}
-	return errors.Join(errs...)
 }
 
 // Close removes the run's containers (with their anonymous volumes), its
