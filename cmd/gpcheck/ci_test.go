@@ -2,13 +2,10 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -43,30 +40,11 @@ func init() {
 // one without any CI's variables, plus env.
 func ciRun(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, gpcheckBin, args...)
 	base := os.Environ()
 	for _, v := range ciVariables {
 		base = withoutEnv(base, v)
 	}
-	cmd.Env = append(base, env...)
-	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
-	err := cmd.Run()
-	r := result{stdout: so.String(), stderr: se.String()}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		r.code = ee.ExitCode()
-	default:
-		t.Fatalf("run gpcheck %v: %v", args, err)
-	}
-	if ctx.Err() != nil {
-		t.Fatalf("gpcheck %v did not finish\nstdout:\n%s\nstderr:\n%s", args, r.stdout, r.stderr)
-	}
-	return r
+	return runBinary(t, 5*time.Minute, append(base, env...), args...)
 }
 
 // readReportJSON reads the report.json of a report folder.

@@ -67,9 +67,23 @@ func gpcheck(t *testing.T, timeout time.Duration, args ...string) result {
 			args = append(args, "--report-dir", dir)
 		}
 	}
+	r := runBinary(t, timeout, nil, args...)
+	if b, err := os.ReadFile(filepath.Join(dir, "report.json")); err == nil {
+		if err := json.Unmarshal(b, &r.report); err != nil {
+			t.Fatalf("report.json is not JSON: %v", err)
+		}
+	}
+	return r
+}
+
+// runBinary runs the binary with args within timeout and returns its exit
+// code and output; env, when not nil, is its whole environment.
+func runBinary(t *testing.T, timeout time.Duration, env []string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, gpcheckBin, args...)
+	cmd.Env = env
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
 	err := cmd.Run()
@@ -84,11 +98,6 @@ func gpcheck(t *testing.T, timeout time.Duration, args ...string) result {
 	}
 	if ctx.Err() != nil {
 		t.Fatalf("gpcheck %v did not finish within %s\nstdout:\n%s\nstderr:\n%s", args, timeout, r.stdout, r.stderr)
-	}
-	if b, err := os.ReadFile(filepath.Join(dir, "report.json")); err == nil {
-		if err := json.Unmarshal(b, &r.report); err != nil {
-			t.Fatalf("report.json is not JSON: %v", err)
-		}
 	}
 	return r
 }

@@ -20,17 +20,11 @@ import (
 // Stop stops the role's container (its stop signal, then SIGKILL after
 // 5 s). What it held in memory is lost; its volumes stay.
 func (d *Deployment) Stop(ctx context.Context, role string) error {
-	s, err := d.roleService(role)
-	if err != nil {
+	return d.onRole(ctx, role, "stop", func(ctx context.Context, s *service) error {
+		t := stopTimeout
+		_, err := d.cli.ContainerStop(ctx, s.id, client.ContainerStopOptions{Timeout: &t})
 		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
-	defer cancel()
-	t := stopTimeout
-	if _, err := d.cli.ContainerStop(ctx, s.id, client.ContainerStopOptions{Timeout: &t}); err != nil {
-		return fmt.Errorf("stop %s (%s): %w", role, s.name, err)
-	}
-	return nil
+	})
 }
 
 // Start starts the role's stopped container again and waits until it is
@@ -51,28 +45,31 @@ func (d *Deployment) Start(ctx context.Context, role string) error {
 // Pause freezes the role's processes: connections to it stay open but
 // nothing answers, as with a hung service.
 func (d *Deployment) Pause(ctx context.Context, role string) error {
-	s, err := d.roleService(role)
-	if err != nil {
+	return d.onRole(ctx, role, "pause", func(ctx context.Context, s *service) error {
+		_, err := d.cli.ContainerPause(ctx, s.id, client.ContainerPauseOptions{})
 		return err
-	}
-	ctx, cancel := context.WithTimeout(ctx, opTimeout)
-	defer cancel()
-	if _, err := d.cli.ContainerPause(ctx, s.id, client.ContainerPauseOptions{}); err != nil {
-		return fmt.Errorf("pause %s (%s): %w", role, s.name, err)
-	}
-	return nil
+	})
 }
 
 // Unpause resumes the role's service after Pause.
 func (d *Deployment) Unpause(ctx context.Context, role string) error {
+	return d.onRole(ctx, role, "unpause", func(ctx context.Context, s *service) error {
+		_, err := d.cli.ContainerUnpause(ctx, s.id, client.ContainerUnpauseOptions{})
+		return err
+	})
+}
+
+// onRole runs op on the role's service within opTimeout; its error says
+// what was done to which service.
+func (d *Deployment) onRole(ctx context.Context, role, verb string, op func(context.Context, *service) error) error {
 	s, err := d.roleService(role)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, opTimeout)
 	defer cancel()
-	if _, err := d.cli.ContainerUnpause(ctx, s.id, client.ContainerUnpauseOptions{}); err != nil {
-		return fmt.Errorf("unpause %s (%s): %w", role, s.name, err)
+	if err := op(ctx, s); err != nil {
+		return fmt.Errorf("%s %s (%s): %w", verb, role, s.name, err)
 	}
 	return nil
 }
