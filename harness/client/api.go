@@ -39,7 +39,7 @@ type API struct {
 
 // Get sends an authenticated GET to path and returns the raw answer.
 func (a *API) Get(ctx context.Context, token, path string) (Response, error) {
-	return do(ctx, a.HTTP, http.MethodGet, join(a.BaseURL, path), nil, bearer(token))
+	return do(ctx, a.HTTP, http.MethodGet, join(a.BaseURL, path), nil, token, nil)
 }
 
 // Profile returns the caller as the backend resolves it.
@@ -57,7 +57,7 @@ func (a *API) Profile(ctx context.Context, token string) (UserProfile, Response,
 func (a *API) CreateThread(ctx context.Context, token, title string) (Thread, Response, error) {
 	var t Thread
 	u := join(a.BaseURL, a.Paths.withDefaults().Threads)
-	r, err := do(ctx, a.HTTP, http.MethodPost, u, map[string]string{"title": title}, bearer(token))
+	r, err := do(ctx, a.HTTP, http.MethodPost, u, map[string]string{"title": title}, token, nil)
 	if err != nil {
 		return t, r, err
 	}

@@ -154,7 +154,7 @@ func expect(r Response, ok []int) int {
 func (a *Auth) Register(ctx context.Context, email, password, name string) (Session, error) {
 	var s Session
 	u := join(a.BaseURL, a.Paths.withDefaults().Register)
-	r, err := do(ctx, a.HTTP, http.MethodPost, u, map[string]string{"email": email, "password": password, "name": name}, nil)
+	r, err := do(ctx, a.HTTP, http.MethodPost, u, map[string]string{"email": email, "password": password, "name": name}, "", nil)
 	if err != nil {
 		return s, err
 	}
@@ -166,7 +166,7 @@ func (a *Auth) Register(ctx context.Context, email, password, name string) (Sess
 func (a *Auth) Login(ctx context.Context, email, password string) (Session, error) {
 	var s Session
 	u := join(a.BaseURL, a.Paths.withDefaults().Login)
-	r, err := do(ctx, a.HTTP, http.MethodPost, u, map[string]string{"email": email, "password": password}, nil)
+	r, err := do(ctx, a.HTTP, http.MethodPost, u, map[string]string{"email": email, "password": password}, "", nil)
 	if err != nil {
 		return s, err
 	}
@@ -179,7 +179,7 @@ func (a *Auth) Login(ctx context.Context, email, password string) (Session, erro
 func (a *Auth) TestAuth(ctx context.Context, email, name string) (Session, error) {
 	var s Session
 	u := join(a.BaseURL, a.Paths.withDefaults().TestAuth)
-	r, err := do(ctx, a.HTTP, http.MethodPost, u, map[string]string{"email": email, "name": name},
+	r, err := do(ctx, a.HTTP, http.MethodPost, u, map[string]string{"email": email, "name": name}, "",
 		http.Header{"X-E2E-Bypass-Key": {a.BypassKey}})
 	if err != nil {
 		return s, err
@@ -207,7 +207,7 @@ func (a *Auth) Validate(ctx context.Context, token string) (Verdict, error) {
 		h.Set(idH, a.ServiceID)
 		h.Set(secretH, a.ServiceSecret)
 	}
-	r, err := do(ctx, a.HTTP, http.MethodPost, u, map[string]string{"token": token, "token_type": "access"}, h)
+	r, err := do(ctx, a.HTTP, http.MethodPost, u, map[string]string{"token": token, "token_type": "access"}, "", h)
 	if err != nil {
 		return v, err
 	}
@@ -224,7 +224,7 @@ func (a *Auth) Validate(ctx context.Context, token string) (Verdict, error) {
 func (a *Auth) Refresh(ctx context.Context, refreshToken string) (Session, error) {
 	var s Session
 	u := join(a.BaseURL, a.Paths.withDefaults().Refresh)
-	r, err := do(ctx, a.HTTP, http.MethodPost, u, map[string]string{"refresh_token": refreshToken}, nil)
+	r, err := do(ctx, a.HTTP, http.MethodPost, u, map[string]string{"refresh_token": refreshToken}, "", nil)
 	if err != nil {
 		return s, err
 	}
@@ -235,7 +235,7 @@ func (a *Auth) Refresh(ctx context.Context, refreshToken string) (Session, error
 // Logout revokes the access token and the refresh token issued with it.
 func (a *Auth) Logout(ctx context.Context, accessToken string) error {
 	u := join(a.BaseURL, a.Paths.withDefaults().Logout)
-	r, err := do(ctx, a.HTTP, http.MethodPost, u, nil, bearer(accessToken))
+	r, err := do(ctx, a.HTTP, http.MethodPost, u, nil, accessToken, nil)
 	if err != nil {
 		return err
 	}
@@ -249,7 +249,7 @@ func (a *Auth) Health(ctx context.Context) error {
 
 func health(ctx context.Context, hc *http.Client, base string) error {
 	u := join(base, "/health")
-	r, err := do(ctx, hc, http.MethodGet, u, nil, nil)
+	r, err := do(ctx, hc, http.MethodGet, u, nil, "", nil)
 	if err != nil {
 		return err
 	}

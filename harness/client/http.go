@@ -59,8 +59,9 @@ func NewHTTPClient(timeout time.Duration, roots ...*x509.CertPool) *http.Client 
 }
 
 // do sends one request and reads the whole (bounded) answer. body, when not
-// nil, is sent as JSON.
-func do(ctx context.Context, hc *http.Client, method, url string, body any, header http.Header) (Response, error) {
+// nil, is sent as JSON; token, when not empty, as a bearer token; header's
+// fields are sent as they are (its values are not copied).
+func do(ctx context.Context, hc *http.Client, method, url string, body any, token string, header http.Header) (Response, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -74,9 +75,10 @@ func do(ctx context.Context, hc *http.Client, method, url string, body any, head
 		return Response{}, fmt.Errorf("build %s %s: %w", method, url, err)
 	}
 	for k, vs := range header {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
+		req.Header[http.CanonicalHeaderKey(k)] = vs
+	}
+	if token != "" {
+		req.Header["Authorization"] = []string{"Bearer " + token}
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -130,10 +132,6 @@ func DataCode(data []byte) string {
 		return ""
 	}
 	return e.Code
-}
-
-func bearer(token string) http.Header {
-	return http.Header{"Authorization": {"Bearer " + token}}
 }
 
 func join(base, path string) string {

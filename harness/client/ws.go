@@ -123,15 +123,15 @@ func newWireFrame(tab map[string]string) wireFrame {
 		UserID: interned{tab: tab}, ConnectionID: interned{tab: tab}, ToolName: interned{tab: tab}, AgentName: interned{tab: tab}}
 }
 
-// maxInterned bounds a connection's intern table: a server that names a
-// new id in every frame gets plain strings past it.
-const maxInterned = 256
+// maxInterned bounds a connection's intern table: once full, it starts
+// afresh, so that a long-lived connection (whose every run names new ids)
+// holds the strings of its latest runs, not of all of them.
+const maxInterned = 64
 
 // interned is a JSON string decoded through a connection's table of the
 // strings it has seen: the five events of a run repeat its type, run,
-// thread, request, user and agent, and every frame is kept for the
-// checks, so each is stored once per connection rather than once per
-// frame.
+// thread, request, user and agent, so each is stored once per connection
+// rather than once per frame.
 type interned struct {
 	s   string
 	tab map[string]string
@@ -147,7 +147,10 @@ func (v *interned) UnmarshalJSON(b []byte) error {
 			return nil
 		}
 		v.s = string(b[1 : len(b)-1])
-		if v.tab != nil && len(v.tab) < maxInterned {
+		if v.tab != nil {
+			if len(v.tab) >= maxInterned {
+				clear(v.tab)
+			}
 			v.tab[v.s] = v.s
 		}
 		return nil
@@ -232,7 +235,7 @@ func Dial(ctx context.Context, wsURL, token string, opts DialOptions) (*Conn, er
 	ws.SetReadLimit(b.MaxFrameBytes)
 	rctx, cancel := context.WithCancel(context.Background())
 	c := &Conn{ws: ws, ready: make(chan struct{}, 1), done: make(chan struct{}), cancel: cancel, meter: newMeter(b),
-		queue: make([]Frame, 0, 8)} // a run's greeting and events can arrive in one burst, before Next takes them
+		queue: make([]Frame, 0, 6)} // a greeting, or a run's events, can arrive in one burst before Next takes them
 	go c.readLoop(rctx)
 	return c, nil
 }
