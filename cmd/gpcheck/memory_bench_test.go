@@ -21,7 +21,8 @@ import (
 // BenchmarkMemoryPerUser measures what gpcheck itself holds per virtual
 // user once a load run has ended and before the checks have run (the
 // Outcome they judge): the Go heap and the process's resident set, each
-// as the growth over the figure before the run, divided by the users.
+// as the growth over the figure before the run, divided by the users,
+// and the peak resident set during the run (users connected) likewise.
 // The reference services run in another process (`gpcheck sut`), so
 // neither figure counts them. Comparing messages=10 with messages=100 (ten
 // times the flows for the same users) shows whether gpcheck's memory
@@ -33,7 +34,7 @@ import (
 // The 10,000-user case takes minutes and 10,000 connections: it runs only
 // with GPCHECK_BENCH_LARGE=1.
 func BenchmarkMemoryPerUser(b *testing.B) {
-	cases := []struct{ users, messages int }{{1000, 10}, {1000, 100}, {10000, 10}}
+	cases := []struct{ users, messages int }{{1000, 1}, {1000, 10}, {1000, 100}, {10000, 10}}
 	for _, c := range cases {
 		b.Run(fmt.Sprintf("users=%d/messages=%d", c.users, c.messages), func(b *testing.B) {
 			if c.users > 1000 && os.Getenv("GPCHECK_BENCH_LARGE") != "1" {
@@ -49,18 +50,25 @@ func BenchmarkMemoryPerUser(b *testing.B) {
 			}
 			for i := 0; i < b.N; i++ {
 				heap0, rss0 := heapInUse(), rssBytes()
+				resetPeakRSS()
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 				out, err := load.Run(ctx, &flow.Driver{Env: env}, load.Options{Users: c.users, Messages: c.messages, Concurrency: 200, Seed: uint64(i + 1)})
 				cancel()
 				if err != nil {
 					b.Fatal(err)
 				}
+				peak := procStatus("VmHWM:")
+				// As the engine does once the load run is over: the HTTP
+				// pool is sized by the calls in flight, not the users.
+				env.HTTP.CloseIdleConnections()
 				heap1, rss1 := heapInUse(), rssBytes()
 				if name := os.Getenv("GPCHECK_BENCH_HEAPPROFILE"); name != "" {
 					writeHeapProfile(b, name) // what the Outcome holds, for go tool pprof -sample_index=inuse_space
 				}
 				flows, done := 0, 0
 				for _, r := range out.Users {
+					flows += r.Folded
+					done += r.Folded
 					for _, m := range r.Messages {
 						if !m.Dropped {
 							flows++
@@ -75,6 +83,7 @@ func BenchmarkMemoryPerUser(b *testing.B) {
 				}
 				b.ReportMetric(float64(heap1-heap0)/float64(c.users)/1024, "heap-KiB/user")
 				b.ReportMetric(float64(rss1-rss0)/float64(c.users)/1024, "rss-KiB/user")
+				b.ReportMetric(float64(peak-rss0)/float64(c.users)/1024, "peak-rss-KiB/user")
 				b.ReportMetric(float64(flows), "flows")
 				runtime.KeepAlive(out)
 			}
@@ -105,7 +114,15 @@ func heapInUse() int64 {
 }
 
 // rssBytes is the process's resident set (Linux; 0 elsewhere).
-func rssBytes() int64 {
+func rssBytes() int64 { return procStatus("VmRSS:") }
+
+// resetPeakRSS starts the process's peak resident set (VmHWM) afresh
+// from its current one (Linux 4.0 and later; nothing elsewhere).
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// procStatus reads a size field of /proc/self/status, in bytes (0 where
+// there is none).
+func procStatus(field string) int64 {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return 0
@@ -113,7 +130,7 @@ func rssBytes() int64 {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if rest, ok := strings.CutPrefix(sc.Text(), field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return kb * 1024
 		}

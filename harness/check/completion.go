@@ -20,8 +20,9 @@ import (
 // failed because the gateway exceeded one of gpcheck's budgets (frames
 // without end, an oversized frame), naming the budget and by how much, and
 // a stage_failure otherwise. Either way the flow counts as failed. Each
-// stage's percentiles are exact; its latency histogram goes with them, so
-// that shards' stages merge.
+// stage's percentiles are exact up to 16,384 latencies folded per stage
+// (see load.Folded), and within one histogram bucket beyond; its latency
+// histogram goes with them, so that shards' stages merge.
 func Completion(out *load.Outcome, target float64) (reports.Completion, []reports.Stage, []reports.Finding) {
 	c := reports.Completion{Target: target}
 	lat := map[flow.Stage][]time.Duration{}
@@ -38,6 +39,13 @@ func Completion(out *load.Outcome, target float64) (reports.Completion, []report
 		if r.ConnectTime > 0 {
 			lat[flow.StageConnect] = append(lat[flow.StageConnect], r.ConnectTime)
 		}
+		// Completed messages folded out of the result (load.Folded):
+		// each attempted every stage and failed none.
+		c.Attempted += r.Folded
+		c.Completed += r.Folded
+		for _, st := range flow.Stages() {
+			attempted[st] += r.Folded
+		}
 		for _, m := range r.Messages {
 			if m.Dropped {
 				continue // dropped on purpose mid-stream (churn): nothing to complete
@@ -45,7 +53,7 @@ func Completion(out *load.Outcome, target float64) (reports.Completion, []report
 			c.Attempted++
 			for _, st := range flow.Stages() {
 				attempted[st]++
-				if d, ok := m.Timings[st]; ok {
+				if d, ok := m.Timings.Get(st); ok {
 					lat[st] = append(lat[st], d)
 				}
 				if m.Failure != nil && m.Failure.Stage == st {
@@ -67,7 +75,7 @@ func Completion(out *load.Outcome, target float64) (reports.Completion, []report
 				VUser:    r.Plan.Label(),
 				Stage:    string(m.Failure.Stage),
 				Detail:   fmt.Sprintf("message %d (request %s): %s", m.Index, m.RequestID, m.Failure.Cause),
-				Evidence: requestTranscript(r, m.RequestID),
+				Evidence: messageTranscript(r, m),
 				At:       m.Failure.At,
 			})
 		}
@@ -76,9 +84,15 @@ func Completion(out *load.Outcome, target float64) (reports.Completion, []report
 	var stages []reports.Stage
 	for _, st := range flow.Stages() {
 		s := reports.Stage{Name: string(st), Attempted: attempted[st], Failed: failed[st]}
-		s.P50MS, s.P90MS, s.P99MS = percentiles(lat[st])
+		exact, rest := out.Folded.Latencies(st)
+		ds := append(lat[st], exact...)
 		// Kept too, so that shards' latencies merge (reports.Merge).
-		s.Histogram = reports.NewHistogram(lat[st])
+		s.Histogram = reports.NewHistogram(ds).Add(rest)
+		if rest == nil {
+			s.P50MS, s.P90MS, s.P99MS = percentiles(ds)
+		} else {
+			s.P50MS, s.P90MS, s.P99MS = s.Histogram.Percentiles()
+		}
 		stages = append(stages, s)
 	}
 	return c, stages, findings

@@ -16,7 +16,7 @@ func TestCompletionKeepsHistograms(t *testing.T) {
 	for i := 0; i < 40; i++ {
 		r := user(i)
 		r.LoginTime = time.Duration(1000+i*37) * time.Microsecond
-		r.Messages[0].Timings[flow.StageStream] = time.Duration(20000+i*i*53) * time.Microsecond
+		r.Messages[0].Timings.Set(flow.StageStream, time.Duration(20000+i*i*53)*time.Microsecond)
 		rs = append(rs, r)
 	}
 	_, stages, _ := Completion(outcome(rs...), 100)

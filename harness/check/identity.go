@@ -12,10 +12,12 @@ import (
 
 // Identity checks that every path resolves each user's token to one user:
 // the token's sub, the auth service's validate, the backend's profile,
-// connection_established and every event of the user's own runs.
+// connection_established and every event of the user's own runs (the
+// user ids screening found in them, flow.Identity.Events).
 func Identity(out *load.Outcome) []reports.Finding {
 	var findings []reports.Finding
 	established := out.Events().ConnectionEstablished
+	out.Settle() // what each user's events named (flow.Identity.Events)
 	for _, r := range out.All() {
 		if r == nil || r.UserID == "" {
 			continue
@@ -39,17 +41,8 @@ func Identity(out *load.Outcome) []reports.Finding {
 		for i, c := range id.Connections {
 			add(fmt.Sprintf("connection_established #%d", i), c, "")
 		}
-		own := map[string]bool{}
-		for _, m := range r.Messages {
-			own[m.RequestID] = true
-		}
-		events := map[string]bool{}
-		for _, rec := range r.Frames {
-			f := rec.Frame
-			if own[f.RequestID] && f.UserID != "" && !events[f.UserID] {
-				events[f.UserID] = true
-				add("events", f.UserID, "")
-			}
+		for _, u := range id.Events {
+			add("events", u, "")
 		}
 		if len(seen) > 1 {
 			uids := make([]string, 0, len(seen))
@@ -84,8 +77,8 @@ func Identity(out *load.Outcome) []reports.Finding {
 		if len(off) > 0 {
 			group = "one token, several users: " + strings.Join(keys(off), ", ") + " named another user than the token's sub"
 		}
-		ev := transcript(receivedLines(r, func(rec flow.Received) bool {
-			return rec.Frame.Type == established || own[rec.Frame.RequestID]
+		ev := transcript(receivedLines(r, r.Frames, func(rec flow.Received) bool {
+			return rec.Frame.Type == established || rec.Note&(flow.NoteEstablished|flow.NoteOtherUser) != 0
 		}))
 		for _, p := range problems {
 			f := reports.Finding{Kind: reports.KindIdentity, User: userLabel(r), VUser: r.Plan.Label(), Detail: p, Evidence: ev}

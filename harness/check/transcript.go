@@ -20,10 +20,10 @@ type line struct {
 	text string
 }
 
-// sentLines are r's sent frames that keep says to keep.
-func sentLines(r *flow.Result, keep func(raw []byte) bool) []line {
+// sentLines are the frames of ss, sent by r, that keep says to keep.
+func sentLines(r *flow.Result, ss []flow.Sent, keep func(raw []byte) bool) []line {
 	var out []line
-	for _, s := range r.Sent {
+	for _, s := range ss {
 		if keep == nil || keep(s.Raw) {
 			out = append(out, line{s.At, fmt.Sprintf("%s sent     (conn %d) %s", userLabel(r), s.Conn, clip(s.Raw))})
 		}
@@ -31,10 +31,11 @@ func sentLines(r *flow.Result, keep func(raw []byte) bool) []line {
 	return out
 }
 
-// receivedLines are r's received frames that keep says to keep.
-func receivedLines(r *flow.Result, keep func(rec flow.Received) bool) []line {
+// receivedLines are the frames of recs, received by r, that keep says to
+// keep.
+func receivedLines(r *flow.Result, recs []flow.Received, keep func(rec flow.Received) bool) []line {
 	var out []line
-	for _, rec := range r.Frames {
+	for _, rec := range recs {
 		if keep == nil || keep(rec) {
 			out = append(out, line{rec.Frame.At, fmt.Sprintf("%s received (conn %d) %s", userLabel(r), rec.Conn, clip(rec.Frame.Raw))})
 		}
@@ -74,12 +75,22 @@ func clip(raw []byte) string {
 	return reports.Redact(s)
 }
 
-// requestTranscript is everything r sent and received about one request.
-func requestTranscript(r *flow.Result, requestID string) []string {
+// messageTranscript is everything r sent and received about message m:
+// what the driver kept with m when it failed (flow.Message.Frames), or, for
+// a message that has none, what r kept.
+func messageTranscript(r *flow.Result, m *flow.Message) []string {
+	if m.Frames != nil || m.Sent != nil {
+		return requestTranscript(r, m.Sent, m.Frames, m.RequestID)
+	}
+	return requestTranscript(r, r.SentFrames(), r.Frames, m.RequestID)
+}
+
+// requestTranscript is everything of sent and recs about one request.
+func requestTranscript(r *flow.Result, sent []flow.Sent, recs []flow.Received, requestID string) []string {
 	has := func(raw []byte) bool { return strings.Contains(string(raw), requestID) }
 	return transcript(
-		sentLines(r, has),
-		receivedLines(r, func(rec flow.Received) bool {
+		sentLines(r, sent, has),
+		receivedLines(r, recs, func(rec flow.Received) bool {
 			// The request's frames, the greeting, error frames, and frames
 			// that could not be read at all (not JSON, not UTF-8): those
 			// may be what broke the request.

@@ -1,16 +1,18 @@
 // Package flow drives one virtual user's golden path (login, WebSocket
 // connect, user messages, the five streamed events, the final answer and
 // the thread's history over REST) with a deadline per stage, and records
-// every stage's outcome and timing and every frame the user received.
+// every stage's outcome and timing and what the user received: with a
+// run's Ledger, each frame and REST answer is screened for other users'
+// data as it arrives, and only what showed something is kept.
 package flow
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math/bits"
 	"strings"
 	"sync"
 	"time"
@@ -41,6 +43,53 @@ const (
 func Stages() []Stage {
 	return []Stage{StageLogin, StageConnect, StageSend, StageFirstEvent, StageStream, StageResponse, StageHistory}
 }
+
+// Timings are the latencies of the stages of a message that ran: an
+// array, not a map, because every flow has one.
+type Timings struct {
+	d   [7]time.Duration // by stageIndex
+	set uint8
+}
+
+// stageIndex is st's place in Stages, or -1.
+func stageIndex(st Stage) int {
+	switch st {
+	case StageLogin:
+		return 0
+	case StageConnect:
+		return 1
+	case StageSend:
+		return 2
+	case StageFirstEvent:
+		return 3
+	case StageStream:
+		return 4
+	case StageResponse:
+		return 5
+	case StageHistory:
+		return 6
+	}
+	return -1
+}
+
+// Set records stage st's latency.
+func (t *Timings) Set(st Stage, d time.Duration) {
+	if i := stageIndex(st); i >= 0 {
+		t.d[i], t.set = d, t.set|1<<i
+	}
+}
+
+// Get returns stage st's latency, if it ran.
+func (t Timings) Get(st Stage) (time.Duration, bool) {
+	i := stageIndex(st)
+	if i < 0 || t.set&(1<<i) == 0 {
+		return 0, false
+	}
+	return t.d[i], true
+}
+
+// Len is how many stages have a latency.
+func (t Timings) Len() int { return bits.OnesCount8(t.set) }
 
 // Plan is what one virtual user does. The runner derives it from the seed,
 // so a run can be replayed exactly.
@@ -134,17 +183,25 @@ type Message struct {
 	// rest of its events may reach the user's new connection or nobody.
 	Dropped bool
 	// Timings holds the latency of each stage that ran for this message.
-	Timings map[Stage]time.Duration
+	Timings Timings
+	// Frames and Sent are what the user had received and sent of this
+	// message's request when it failed (see Result.snapshot): its
+	// transcript, kept only for a message that failed.
+	Frames []Received
+	Sent   []Sent
+
+	traced bool // its flow has been told to the metrics (flowTrace)
 }
 
 // Completed reports whether the message's flow held at every stage.
 func (m *Message) Completed() bool { return m.Failure == nil }
 
 // Received is one frame with the connection it arrived on (0 is the main
-// connection).
+// connection), and what screening found in it.
 type Received struct {
 	Conn  int
 	Frame client.Frame
+	Note  Note
 }
 
 // Sent is one frame the user sent.
@@ -161,19 +218,8 @@ type REST struct {
 	At    time.Time
 }
 
-// Seen says where and when a REST answer's value was first received.
-type Seen struct {
-	Route string
-	At    time.Time
-}
-
 // CanaryPrefix starts every canary (MessageAt).
 const CanaryPrefix = "gpc-"
-
-// maxValueLen bounds the string values of REST answers kept whole in
-// Result.RESTValues: ids are shorter; of longer strings (message texts)
-// only the canaries inside are kept.
-const maxValueLen = 256
 
 // Identity is every user id the system gave this user, path by path.
 type Identity struct {
@@ -190,6 +236,9 @@ type Identity struct {
 	ProfileError string
 	// Connections are the user_ids of connection_established, per connection.
 	Connections []string
+	// Events are the user ids the events of the user's own requests
+	// named (distinct, the first few).
+	Events []string
 }
 
 // Result is everything one virtual user did and saw.
@@ -202,31 +251,51 @@ type Result struct {
 	Identity Identity
 	// LoginTime and ConnectTime are the two per-user stages' latencies.
 	LoginTime, ConnectTime time.Duration
-	Messages               []*Message
-	// Frames is every frame received on every connection, in arrival order
-	// per connection.
+	// Messages are the user's messages, but for those a driver with Fold
+	// set folded away once they completed (counted in Folded).
+	Messages []*Message
+	// Folded counts the completed messages folded out of Messages.
+	Folded int
+	// Frames are the frames received on every connection that screening
+	// kept (see Settle: those that showed another user's data, another
+	// user id, an answer without its canary, a greeting, an error),
+	// followed by those not yet screened, in arrival order per
+	// connection. A result whose driver has no Ledger screens nothing
+	// while it runs: it keeps every frame until Settle.
 	Frames []Received
-	// Sent is every frame the user sent, for transcripts.
+	// Sent are the frames the user sent most recently, for transcripts.
 	Sent []Sent
-	// REST are the user's latest REST answers, whole, up to
-	// maxWholeREST bytes in all; older ones are folded into RESTValues.
+	// REST are the REST answers screening kept (those that carried
+	// another user's data), followed by those not yet screened.
 	REST []REST
-	// RESTValues are the distinct values of the REST answers folded out
-	// of REST — each string literal of up to 256 bytes, and every canary
-	// anywhere in the answer — with where each was first seen: what the
-	// isolation check searches for other users' markers. Answers are
-	// not kept whole for ever because a thread's history answer repeats
-	// the whole thread: keeping every one grows with the square of the
-	// thread's length.
-	RESTValues map[string]Seen
-	restBytes  int
+	// Leaks are what screening found of other users' data, by owner
+	// (Owner.User).
+	Leaks map[int]*Leak
 
-	mu sync.Mutex
+	ledger       *Ledger
+	awaiting     int64   // the sequence number of the user's await in the ledger; -1: none
+	screened     int     // Frames[:screened] are screened and kept
+	restScreened int     // REST[:restScreened] likewise
+	recent       []plain // a ring of plain screened frames
+	recentNext   int
+	answers      []uint64 // messages whose first answer was screened, by index
+	started      int      // messages sent
+	reqPrefix    string   // the request ids' prefix, but for the message number
+
+	mu     sync.Mutex
+	sentMu sync.Mutex // guards Sent only; held without taking any other lock
 }
 
+// record adds a received frame and screens what the ledger allows.
 func (r *Result) record(conn int, f client.Frame) {
 	r.mu.Lock()
+	if r.Frames == nil {
+		// Room for the greeting and the frames of a run that wait for
+		// its first event; the array is reused once they are screened.
+		r.Frames = make([]Received, 0, 4)
+	}
 	r.Frames = append(r.Frames, Received{Conn: conn, Frame: f})
+	r.settle(false)
 	r.mu.Unlock()
 }
 
@@ -252,6 +321,16 @@ type Driver struct {
 	// running (a login that failed, say) are not told; the Result Run
 	// returns is the full account.
 	Finished func(p *Plan, m *Message)
+	// Fold, when set, is handed each message that completed (and was not
+	// dropped), which is then not kept in the Result: Result.Folded
+	// counts it. The receiver keeps what it needs of it (its timings), so
+	// that what the driver holds does not grow with the flows.
+	Fold func(p *Plan, m *Message)
+	// Ledger, when set, is the run's account of who owns which marker:
+	// each user's frames are judged as they arrive against it, and only
+	// those that showed something are kept (see Result.Settle). Every
+	// user of a run must share one.
+	Ledger *Ledger
 }
 
 // Run drives p's golden path and returns what happened. It never returns
@@ -260,7 +339,11 @@ type Driver struct {
 func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 	// Room for what a flow receives without a second connection: the
 	// greeting and the five events of each message (more grows as needed).
-	res := &Result{Plan: p, Frames: make([]Received, 0, 1+5*max(1, p.Count))}
+	res := &Result{Plan: p}
+	if d.Ledger != nil {
+		d.Ledger.Join(res)
+		defer res.resolve()
+	}
 	ctx, tr := d.traceFlow(ctx, p) // the user's trace, when the Env traces flows
 	defer func() { tr.end(res) }()
 	if c := p.Churn; c != nil {
@@ -284,7 +367,7 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 			res.Messages = append(res.Messages, d.newMessage(p, i))
 		}
 		for _, m := range res.Messages {
-			if m.Failure == nil && len(m.Timings) == 0 {
+			if m.Failure == nil && m.Timings.Len() == 0 {
 				m.Failure = &Failure{Stage: st, Cause: cause, Err: err, At: time.Now()}
 			}
 		}
@@ -292,6 +375,7 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 
 	// Login.
 	start := time.Now()
+	res.await() // until the user's id is known
 	lctx, endLogin := tr.stage(ctx, StageLogin)
 	sess, err := d.Login(lctx, p)
 	res.LoginTime = time.Since(start)
@@ -307,6 +391,10 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 		return res
 	}
 	res.UserID = sub
+	if l := d.Ledger; l != nil {
+		l.Own(p.Index, "user_id", sub)
+	}
+	res.resolve()
 	res.Identity.TokenSub = sub
 	res.Identity.Login = client.Field(sess.Raw, d.Env.Target.Profile.LoginUserIDField)
 	d.probeIdentity(ctx, res)
@@ -371,6 +459,7 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 			break
 		}
 		m := d.newMessage(p, i)
+		res.newMessage()
 		res.mu.Lock()
 		res.Messages = append(res.Messages, m)
 		res.mu.Unlock()
@@ -399,8 +488,18 @@ func (d *Driver) Run(ctx context.Context, p *Plan) *Result {
 		})
 		endMessage()
 		release()
+		if m.Failure != nil && !m.Dropped {
+			res.snapshot(m)
+		}
 		if d.Finished != nil {
 			d.Finished(p, m)
+		}
+		if d.Fold != nil && m.Completed() && !m.Dropped {
+			d.Fold(p, m)
+			res.mu.Lock()
+			res.Messages = res.Messages[:len(res.Messages)-1] // m, the latest
+			res.Folded++
+			res.mu.Unlock()
 		}
 		if m.ThreadID != "" {
 			threadID = m.ThreadID
@@ -484,7 +583,7 @@ func (d *Driver) method(planned client.AuthMethod) client.AuthMethod {
 
 func (d *Driver) newMessage(p *Plan, i int) *Message {
 	_, canary, req := p.MessageAt(i)
-	return &Message{Index: i, RequestID: req, Canary: canary, Timings: map[Stage]time.Duration{}}
+	return &Message{Index: i, RequestID: req, Canary: canary}
 }
 
 // acquire takes a run slot, pinging conn while it waits so that the
@@ -559,9 +658,9 @@ func (d *Driver) probeIdentity(ctx context.Context, res *Result) {
 	}
 }
 
-// AddREST records a REST answer r received on route: whole in REST,
-// folding the oldest answers into RESTValues once REST holds more than
-// maxWholeREST bytes.
+// AddREST records a REST answer r received on route, to be screened for
+// other users' data like a frame (see Settle): kept whole only when it
+// carried some.
 func (r *Result) AddREST(route string, resp client.Response) {
 	if resp.Status == 0 && resp.Body == nil {
 		return
@@ -569,111 +668,7 @@ func (r *Result) AddREST(route string, resp client.Response) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.REST = append(r.REST, REST{Route: route, Resp: resp, At: time.Now()})
-	r.restBytes += len(resp.Body)
-	n := 0
-	for r.restBytes > maxWholeREST && n < len(r.REST) {
-		r.fold(r.REST[n])
-		r.restBytes -= len(r.REST[n].Resp.Body)
-		n++
-	}
-	if n > 0 {
-		r.REST = append(r.REST[:0], r.REST[n:]...)
-	}
-}
-
-// maxWholeREST bounds the bytes of REST answers a user keeps whole: a
-// short run keeps them all; a long one keeps its latest.
-const maxWholeREST = 16 << 10
-
-// fold adds the values of answer a to RESTValues. The answer is scanned,
-// not decoded: every string literal of up to maxValueLen bytes is a value
-// (one with escapes is unescaped first), and every canary anywhere in the
-// answer — inside a longer string, or in an answer that is not JSON — is
-// a value too. A value already seen costs nothing, which is the common
-// case: a thread's history answers repeat the thread.
-func (r *Result) fold(a REST) {
-	seen := Seen{Route: a.Route, At: a.At}
-	if r.RESTValues == nil {
-		r.RESTValues = map[string]Seen{}
-	}
-	add := func(v []byte) {
-		if _, ok := r.RESTValues[string(v)]; !ok {
-			r.RESTValues[string(v)] = seen
-		}
-	}
-	body := a.Resp.Body
-	eachCanary(body, add)
-	for i := 0; i < len(body); i++ {
-		if body[i] != '"' {
-			continue
-		}
-		j, escaped := i+1, false
-		for ; j < len(body) && body[j] != '"'; j++ {
-			if body[j] == '\\' {
-				escaped = true
-				j++
-			}
-		}
-		if j >= len(body) {
-			break
-		}
-		switch lit := body[i+1 : j]; {
-		case !escaped && len(lit) <= maxValueLen:
-			add(lit)
-		case escaped:
-			var v string
-			if json.Unmarshal(body[i:j+1], &v) == nil {
-				if len(v) <= maxValueLen {
-					add([]byte(v))
-				}
-				eachCanary([]byte(v), add) // the raw scan cannot see an escaped canary
-			}
-		}
-		i = j
-	}
-}
-
-// eachCanary calls fn with each canary-shaped word in b (see Canaries).
-func eachCanary(b []byte, fn func([]byte)) {
-	prefix := []byte(CanaryPrefix)
-	for {
-		i := bytes.Index(b, prefix)
-		if i < 0 {
-			return
-		}
-		b = b[i:]
-		end := bytes.IndexFunc(b, func(r rune) bool { return !canaryRune(r) })
-		if end < 0 {
-			end = len(b)
-		}
-		fn(b[:end])
-		b = b[len(prefix):]
-	}
-}
-
-// canaryRune reports whether r may be part of a canary.
-func canaryRune(r rune) bool {
-	return r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
-}
-
-// Canaries returns the canary-shaped words in s: CanaryPrefix followed by
-// letters, digits and dashes. Whose they are, if anyone's, is the
-// checks' to say.
-func Canaries(s string) []string {
-	var out []string
-	for {
-		i := strings.Index(s, CanaryPrefix)
-		if i < 0 {
-			return out
-		}
-		s = s[i:]
-		end := strings.IndexFunc(s, func(r rune) bool { return !canaryRune(r) })
-		if end < 0 {
-			end = len(s)
-		}
-		out = append(out, s[:end])
-		s = s[len(CanaryPrefix):]
-	}
+	r.settle(false)
 }
 
 // connect opens connection n and waits for connection_established, all
@@ -756,9 +751,14 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, connN int, res 
 	prof := t.Profile
 	raw := userMessage(prof.UserMessageType, prof.MessageField, text, threadID, m.RequestID)
 	raw = d.withTraceField(ctx, raw) // the trace context, where the profile names a field
+	res.addSent(Sent{Conn: connN, At: sent, Raw: raw})
 	res.mu.Lock()
-	res.Sent = append(res.Sent, Sent{Conn: connN, At: sent, Raw: raw})
+	res.started = m.Index + 1
 	res.mu.Unlock()
+	// Until this run's first event names its run and thread, frames that
+	// arrive may carry them: they wait to be judged (Ledger).
+	res.await()
+	defer res.resolve()
 	sctx, cancel := context.WithTimeout(ctx, t.RequestTimeout)
 	err := conn.SendRaw(sctx, raw, false)
 	cancel()
@@ -766,7 +766,7 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, connN int, res 
 		failErr(StageSend, err, err.Error())
 		return
 	}
-	m.Timings[StageSend] = time.Since(sent)
+	m.Timings.Set(StageSend, time.Since(sent))
 
 	// runEvents are the frame types that belong to a run and so must name
 	// the request they answer.
@@ -830,8 +830,13 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, connN int, res 
 			}
 		}
 	}
-	m.Timings[StageFirstEvent] = f.At.Sub(sent)
+	m.Timings.Set(StageFirstEvent, f.At.Sub(sent))
 	m.RunID, m.ThreadID = f.RunID, f.ThreadID
+	if l := d.Ledger; l != nil {
+		l.Own(res.Plan.Index, "run_id", m.RunID)
+		l.Own(res.Plan.Index, "thread_id", m.ThreadID)
+	}
+	res.resolve()
 	if afterFirst != nil && afterFirst() {
 		return
 	}
@@ -852,7 +857,7 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, connN int, res 
 		}
 		completed = f
 	}
-	m.Timings[StageStream] = completed.At.Sub(sent)
+	m.Timings.Set(StageStream, completed.At.Sub(sent))
 
 	content, err := answerContent(completed)
 	if err != nil {
@@ -863,7 +868,7 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, connN int, res 
 		fail(StageResponse, "agent_completed does not contain the user's own message (canary %s)", m.Canary)
 		return
 	}
-	m.Timings[StageResponse] = completed.At.Sub(sent)
+	m.Timings.Set(StageResponse, completed.At.Sub(sent))
 
 	// Never ask for the history of no thread (GET /api/threads//messages):
 	// some backends answer it, which would pass a run that named none.
@@ -884,7 +889,7 @@ func (d *Driver) message(ctx context.Context, conn *client.Conn, connN int, res 
 		fail(StageHistory, "%s", cause)
 		return
 	}
-	m.Timings[StageHistory] = time.Since(hstart)
+	m.Timings.Set(StageHistory, time.Since(hstart))
 }
 
 // userMessage encodes the user_message frame: {"type": typ, "payload":

@@ -18,8 +18,6 @@ type flowTrace struct {
 	fl *telemetry.Flow
 	// err is what ended the flow early (a failed login or connect).
 	err error
-	// counted are the messages whose flow has been told to the metrics.
-	counted map[*Message]bool
 }
 
 // traceFlow starts p's trace, when the Env traces flows. Every request of
@@ -39,7 +37,7 @@ func (d *Driver) traceFlow(ctx context.Context, p *Plan) (context.Context, *flow
 		attrs = append(attrs, attribute.String("gpcheck.churn", string(p.Churn.Role)))
 	}
 	ctx, fl := d.Env.Telemetry.Start(ctx, telemetry.FlowInfo{VUser: p.Label(), Index: p.Index, Counted: !p.Abandon, Attributes: attrs})
-	return ctx, &flowTrace{fl: fl, counted: map[*Message]bool{}}
+	return ctx, &flowTrace{fl: fl}
 }
 
 // stage starts the live span of a per-user stage (login, connect); end
@@ -65,7 +63,7 @@ func (t *flowTrace) message(ctx context.Context, m *Message) (_ context.Context,
 	}
 	ctx, ms := t.fl.Message(ctx, m.Index, m.RequestID)
 	return ctx, func() {
-		t.counted[m] = true
+		m.traced = true
 		ms.End(messageOutcome(m, ms.Start()))
 	}
 }
@@ -77,7 +75,7 @@ func (t *flowTrace) end(res *Result) {
 		return
 	}
 	for _, m := range res.Messages {
-		if t.counted[m] || m.Failure == nil {
+		if m.traced || m.Failure == nil {
 			continue
 		}
 		t.fl.Count(telemetry.OutcomeFailed, string(m.Failure.Stage))
@@ -102,7 +100,7 @@ func messageOutcome(m *Message, sent time.Time) telemetry.Outcome {
 	}
 	prev := sent
 	for _, st := range messageStages {
-		if d, ok := m.Timings[st]; ok {
+		if d, ok := m.Timings.Get(st); ok {
 			end := sent.Add(d)
 			if st == StageHistory {
 				end = prev.Add(d)

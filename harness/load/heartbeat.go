@@ -51,7 +51,7 @@ func (t *tally) user(r *flow.Result) {
 	if r == nil || r.Plan == nil {
 		return
 	}
-	var a, c int
+	a, c := r.Folded, r.Folded
 	for _, m := range r.Messages {
 		if m.Dropped {
 			continue

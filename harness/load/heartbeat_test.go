@@ -90,6 +90,7 @@ func TestHeartbeatsDuringARun(t *testing.T) {
 	}
 	total := 0
 	for _, r := range out.Users {
+		total += r.Folded
 		for _, m := range r.Messages {
 			if !m.Dropped {
 				total++

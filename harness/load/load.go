@@ -70,6 +70,11 @@ type Options struct {
 	// OnHeartbeat receives each heartbeat, from one goroutine, never after
 	// Run has returned.
 	OnHeartbeat func(reports.Heartbeat)
+	// KeepMessages keeps every message in the users' results, completed
+	// or not, instead of folding the completed ones into Outcome.Folded:
+	// for tests that look at each message. Memory then grows with the
+	// flows.
+	KeepMessages bool
 }
 
 // Shard is one slice of a sharded run: users with index % Count == Index.
@@ -162,6 +167,55 @@ type Outcome struct {
 	Profile  profile.Profile
 	Started  time.Time
 	Duration time.Duration
+	// Folded accounts for the completed messages folded out of the
+	// users' results (flow.Result.Folded counts them per user); nil when
+	// none were.
+	Folded *Folded
+
+	ledger     *flow.Ledger
+	ledgerOnce sync.Once
+}
+
+// Ledger returns the run's ledger of who owns which marker, every user's
+// result joined to it: the one the run's flows were screened against, or,
+// for an outcome put together by hand, one built from its results.
+func (o *Outcome) Ledger() *flow.Ledger {
+	o.ledgerOnce.Do(func() {
+		if o.ledger != nil {
+			return
+		}
+		l := flow.NewLedger(o.Profile)
+		l.OtherShard(o.Others...)
+		for _, r := range o.All() {
+			if r == nil {
+				continue
+			}
+			l.Join(r)
+			l.Own(r.Plan.Index, "user_id", r.UserID)
+			for _, m := range r.Messages {
+				l.Own(r.Plan.Index, "canary", m.Canary)
+				if !r.Plan.CounterIDs { // counter ids collide by design: no proof of ownership
+					l.Own(r.Plan.Index, "request_id", m.RequestID)
+				}
+				l.Own(r.Plan.Index, "run_id", m.RunID)
+				l.Own(r.Plan.Index, "thread_id", m.ThreadID)
+			}
+		}
+		o.ledger = l
+	})
+	return o.ledger
+}
+
+// Settle judges whatever frames the users' results have not screened yet
+// (see flow.Result.Settle), now that the run is over, and returns o.
+func (o *Outcome) Settle() *Outcome {
+	o.Ledger()
+	for _, r := range o.All() {
+		if r != nil {
+			r.Settle()
+		}
+	}
+	return o
 }
 
 // Events returns the names of the frames the users saw: the profile's,
@@ -334,6 +388,19 @@ func Run(ctx context.Context, d *flow.Driver, o Options) (*Outcome, error) {
 		dd.KeepAlive = o.KeepAlive
 	}
 	dd.Cues = &flow.Cues{}
+	// One ledger for the run: every user's frames are judged against it
+	// as they arrive, so that the results keep only what showed something.
+	out.ledger = flow.NewLedger(out.Profile, append(append([]*flow.Plan(nil), users...), abandoners...)...)
+	out.ledger.OtherShard(others...)
+	dd.Ledger = out.ledger
+	if !o.KeepMessages {
+		out.Folded = &Folded{}
+		dd.Fold = func(p *flow.Plan, m *flow.Message) {
+			if !p.Abandon {
+				out.Folded.add(m)
+			}
+		}
+	}
 	tally := newTally()
 	dd.Finished = func(p *flow.Plan, m *flow.Message) {
 		tally.message(p, m)
@@ -373,5 +440,8 @@ func Run(ctx context.Context, d *flow.Driver, o Options) (*Outcome, error) {
 	}
 	wg.Wait()
 	out.Duration = time.Since(out.Started)
+	// Every user has finished: nothing is awaited, so what the results
+	// still hold unjudged is judged now, and let go of.
+	out.Settle()
 	return out, nil
 }
