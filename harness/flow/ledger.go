@@ -329,7 +329,9 @@ func eachString(doc []byte, fn func([]byte)) {
 	}
 }
 
-// eachCanary calls fn with each canary-shaped word in b (see Canaries).
+// eachCanary calls fn with each canary-shaped word in b: CanaryPrefix
+// followed by letters, digits and dashes. Whose it is, if anyone's, is the
+// ledger's to say.
 func eachCanary(b []byte, fn func([]byte)) {
 	prefix := []byte(CanaryPrefix)
 	for {
@@ -350,15 +352,6 @@ func eachCanary(b []byte, fn func([]byte)) {
 // canaryRune reports whether r may be part of a canary.
 func canaryRune(r rune) bool {
 	return r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
-}
-
-// Canaries returns the canary-shaped words in s: CanaryPrefix followed by
-// letters, digits and dashes. Whose they are, if anyone's, is the
-// checks' to say.
-func Canaries(s string) []string {
-	var out []string
-	eachCanary([]byte(s), func(c []byte) { out = append(out, string(c)) })
-	return out
 }
 
 // since is t as the ledger's clock: nanoseconds since its base, plus one
