@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -20,16 +21,19 @@ import (
 
 // BenchmarkMemoryPerUser measures what gpcheck itself holds per virtual
 // user once a load run has ended and before the checks have run (the
-// Outcome they judge): the Go heap and the process's resident set, each
-// as the growth over the figure before the run, divided by the users,
-// and the peak resident set during the run (users connected) likewise.
-// The reference services run in another process (`gpcheck sut`), so
-// neither figure counts them. Comparing messages=10 with messages=100 (ten
-// times the flows for the same users) shows whether gpcheck's memory
-// grows with the flows or only with the users.
+// Outcome they judge): the live Go heap and the process's resident set,
+// each as the growth over the figure before the run, divided by the
+// users; the peak resident set during the run likewise; and, logged once
+// the ramp is over and every user is connected, the heap in use, the
+// goroutine stacks and the resident set then. The reference services run
+// in another process (`gpcheck sut`), so no figure counts them. Comparing
+// messages=1, 10 and 100 (ten and a hundred times the flows for the same
+// users) shows whether gpcheck's memory grows with the flows or only with
+// the users.
 //
 // GPCHECK_BENCH_HEAPPROFILE=FILE writes the heap profile taken with the
-// Outcome still held, to see what holds the memory.
+// Outcome still held, GPCHECK_BENCH_PEAKPROFILE=FILE one taken once every
+// user is connected, to see what holds the memory.
 //
 // The 10,000-user case takes minutes and 10,000 connections: it runs only
 // with GPCHECK_BENCH_LARGE=1.
@@ -51,9 +55,15 @@ func BenchmarkMemoryPerUser(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				heap0, rss0 := heapInUse(), rssBytes()
 				resetPeakRSS()
+				ramp := time.Duration(c.users) * 3 * time.Millisecond
+				stopPeek := peek(b, ramp, c.users)
 				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-				out, err := load.Run(ctx, &flow.Driver{Env: env}, load.Options{Users: c.users, Messages: c.messages, Concurrency: 200, Seed: uint64(i + 1)})
+				out, err := load.Run(ctx, &flow.Driver{Env: env}, load.Options{Users: c.users, Messages: c.messages, Concurrency: 200, Seed: uint64(i + 1),
+					// Users arrive over a few seconds, 3 ms apart, as a ramp
+					// does: 10,000 logins at once saturate the services.
+					Ramp: ramp})
 				cancel()
+				stopPeek()
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -63,7 +73,10 @@ func BenchmarkMemoryPerUser(b *testing.B) {
 				env.HTTP.CloseIdleConnections()
 				heap1, rss1 := heapInUse(), rssBytes()
 				if name := os.Getenv("GPCHECK_BENCH_HEAPPROFILE"); name != "" {
-					writeHeapProfile(b, name) // what the Outcome holds, for go tool pprof -sample_index=inuse_space
+					// What the Outcome holds, for go tool pprof -sample_index=inuse_space.
+					if err := writeHeapProfile(name); err != nil {
+						b.Fatal(err)
+					}
 				}
 				flows, done := 0, 0
 				for _, r := range out.Users {
@@ -80,8 +93,14 @@ func BenchmarkMemoryPerUser(b *testing.B) {
 				}
 				if done < flows {
 					b.Logf("%d of %d flows completed (the services saturate; the memory figures stand)", done, flows)
+					for _, r := range out.Users {
+						if len(r.Messages) > 0 && r.Messages[0].Failure != nil {
+							b.Logf("for instance %s: %s: %s", r.Plan.Label(), r.Messages[0].Failure.Stage, r.Messages[0].Failure.Cause)
+							break
+						}
+					}
 				}
-				b.ReportMetric(float64(heap1-heap0)/float64(c.users)/1024, "heap-KiB/user")
+				b.ReportMetric(float64(heap1-heap0)/float64(c.users)/1024, "live-heap-KiB/user")
 				b.ReportMetric(float64(rss1-rss0)/float64(c.users)/1024, "rss-KiB/user")
 				b.ReportMetric(float64(peak-rss0)/float64(c.users)/1024, "peak-rss-KiB/user")
 				b.ReportMetric(float64(flows), "flows")
@@ -91,26 +110,59 @@ func BenchmarkMemoryPerUser(b *testing.B) {
 	}
 }
 
-// writeHeapProfile writes the heap's profile to name.
-func writeHeapProfile(b *testing.B, name string) {
-	b.Helper()
-	f, err := os.Create(name)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	if err := pprof.WriteHeapProfile(f); err != nil {
-		b.Fatal(err)
+// peek logs, once the ramp is over and every user is connected, what
+// the process holds then: the heap in use, goroutine stacks and the
+// resident set, per user. GPCHECK_BENCH_PEAKPROFILE=FILE writes a heap
+// profile at that moment too. stop ends it early (the run is over).
+func peek(b *testing.B, ramp time.Duration, users int) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		select {
+		case <-time.After(ramp + ramp/10):
+		case <-done:
+			return
+		}
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		b.Logf("once connected: heap in use %.1f KiB, stacks %.1f KiB, rss %.1f KiB, %.1f goroutines per user",
+			float64(m.HeapInuse)/float64(users)/1024, float64(m.StackInuse)/float64(users)/1024, float64(rssBytes())/float64(users)/1024,
+			float64(runtime.NumGoroutine())/float64(users))
+		if name := os.Getenv("GPCHECK_BENCH_PEAKPROFILE"); name != "" {
+			if err := writeHeapProfile(name); err != nil {
+				b.Error(err)
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
 	}
 }
 
-// heapInUse is the live heap after two collections.
+// writeHeapProfile writes the heap's profile to name.
+func writeHeapProfile(name string) error {
+	f, err := os.Create(name)
+	if err != nil {
+		return err
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// heapInUse is the live heap after a collection: the bytes of the
+// objects it marked, what the process retains (the heap's spans in use
+// also count the free room inside them, which grows with how much was
+// allocated and freed before).
 func heapInUse() int64 {
 	runtime.GC()
-	runtime.GC()
-	var m runtime.MemStats
-	runtime.ReadMemStats(&m)
-	return int64(m.HeapInuse)
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	return int64(s[0].Value.Uint64())
 }
 
 // rssBytes is the process's resident set (Linux; 0 elsewhere).

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gpcheck/gpcheck/harness/client"
@@ -73,6 +74,12 @@ func (r *Result) Settle() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.settle(true)
+	// Nothing arrives any more: what a busy run grew to hold frames
+	// waiting for the watermark, and the ring of the last message's plain
+	// frames, are let go of.
+	r.Frames = slices.Clip(slices.Clone(r.Frames))
+	r.REST = slices.Clip(slices.Clone(r.REST))
+	r.recent, r.recentNext = nil, 0
 }
 
 // settle screens the pending frames and answers, all of them or only

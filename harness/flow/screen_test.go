@@ -43,12 +43,15 @@ func TestSettleKeepsOnlyWhatShowedSomething(t *testing.T) {
 		a.record(0, event("agent_thinking", "user-a", "run-a", req, text))
 	}
 	a.record(1, event("agent_thinking", "user-a", "run-a", req, "hello "+bCanary))
+	if n := len(a.Recent()); n != maxRecent {
+		t.Errorf("%d recent frames, want %d", n, maxRecent)
+	}
 	a.Settle()
 	if len(a.Frames) != 1 || a.Frames[0].Note != NoteForeign || a.Frames[0].Conn != 1 {
 		t.Fatalf("kept %d frames (%+v), want the one with another user's canary", len(a.Frames), a.Frames)
 	}
-	if n := len(a.Recent()); n != maxRecent {
-		t.Errorf("%d recent frames, want %d", n, maxRecent)
+	if n := len(a.Recent()); n != 0 {
+		t.Errorf("%d recent frames kept once settled, want none", n)
 	}
 	lk := a.Leaks[1]
 	if lk == nil || lk.Count != 1 || !lk.Kinds["canary"] || len(lk.Frames) != 1 || lk.Frames[0] != 0 || !lk.Where["agent_thinking frame on connection 1"] {
